@@ -1,0 +1,175 @@
+# racelab - one Makefile for every lab, build variant and check.
+# `make help` lists the targets. Local overrides go in an untracked config.mak.
+#
+# Build variants, each in its own directory under build/:
+#   release  -O2, no sanitizer: the programs and the benchmarks
+#   tsan     ThreadSanitizer: programs and tests
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer: tests
+#   shake    -O2 tests whose exercise file is compiled with TSan's
+#            instrumentation but linked with src/shake.c, which turns every
+#            shared access into a race-window amplifier point (see there)
+# Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
+#   build/release/labs/counter, build/tsan/solutions/test_counter, ...
+
+LABS := counter
+LAB ?= $(LABS)
+IMPL ?= labs
+BENCH_IMPL ?= solutions
+
+CPPFLAGS += -Iinclude
+CFLAGS ?= -g
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+BASE_CFLAGS = -std=gnu11 -pthread $(WARNINGS) $(if $(filter 1,$(WERROR)),-Werror)
+LDLIBS := -pthread
+CMOCKA_LIBS := -lcmocka
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+-include config.mak
+
+# Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
+# compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
+DEPS_GOALS := $(filter tsan check test bench,$(MAKECMDGOALS)) \
+              $(if $(filter build/tsan/% build/asan/% build/shake/%,$(MAKECMDGOALS)),check)
+ifneq ($(strip $(DEPS_GOALS)),)
+$(shell mkdir -p build && scripts/deps.sh $(sort $(DEPS_GOALS)) > build/deps.mk)
+include build/deps.mk
+ifdef DEPS_ERROR
+$(error $(DEPS_ERROR))
+endif
+endif
+SAN_CC ?= clang
+
+CC_release := $(CC)
+CFLAGS_release := -O2
+CC_tsan := $(SAN_CC)
+CFLAGS_tsan := -O1 -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_tsan := -fsanitize=thread
+CC_asan := $(SAN_CC)
+CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+LDFLAGS_asan := -fsanitize=address,undefined
+CC_shake := $(SAN_CC)
+CFLAGS_shake := -O2
+IMPLFLAGS_shake := -fsanitize=thread
+EXTRA_shake = build/shake/common/shake.o
+
+VARIANTS := release tsan asan shake
+IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
+
+# The kit's own tests, linked with the runtime only.
+KIT_TESTS := test_runtime test_specimens
+
+# What each lab links besides its exercise file and the runtime.
+counter_COMMON := counter_run counter_unsafe
+
+.DELETE_ON_ERROR:
+.PRECIOUS: %/
+.SECONDEXPANSION:
+.DEFAULT_GOAL := all
+
+# $(call compile,VARIANT,EXTRA_FLAGS)
+compile = @echo "  CC      $@"; \
+          $(CC_$(1)) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) $(2) \
+          -MMD -MP -c $< -o $@
+# $(call link,VARIANT,LIBS)
+link = @echo "  LINK    $@"; \
+       $(CC_$(1)) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) $(LDFLAGS) \
+       $(LDFLAGS_$(1)) $^ $(LDLIBS) $(2) -o $@
+
+define variant_rules
+build/$(1)/common/%.o: src/%.c | $$$$(@D)/
+	$$(call compile,$(1))
+build/$(1)/tests/%.o: tests/%.c | $$$$(@D)/
+	$$(call compile,$(1))
+build/$(1)/bench/%.o: bench/%.c | $$$$(@D)/
+	$$(call compile,$(1))
+$(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/tests/rltest.o \
+                         build/$(1)/common/racelab.o | $$$$(@D)/
+	$$(call link,$(1),$(CMOCKA_LIBS))
+endef
+
+# $(call impl_rules,VARIANT,IMPL_DIR)
+define impl_rules
+build/$(1)/$(2)/%.o: $(2)/%.c | $$$$(@D)/
+	$$(call compile,$(1),$(IMPLFLAGS_$(1)))
+endef
+
+# $(call lab_rules,VARIANT,IMPL_DIR,LAB)
+define lab_rules
+build/$(1)/$(2)/$(3): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) \
+                      $($(3)_COMMON:%=build/$(1)/common/%.o) \
+                      build/$(1)/common/racelab.o | $$$$(@D)/
+	$$(call link,$(1))
+build/$(1)/$(2)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o \
+                           $(3:%=build/$(1)/$(2)/%.o) \
+                           $($(3)_COMMON:%=build/$(1)/common/%.o) \
+                           build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
+	$$(call link,$(1),$(CMOCKA_LIBS))
+build/$(1)/$(2)/bench_$(3): build/$(1)/bench/bench_$(3).o $(3:%=build/$(1)/$(2)/%.o) \
+                            $($(3)_COMMON:%=build/$(1)/common/%.o) \
+                            build/$(1)/common/racelab.o | $$$$(@D)/
+	$$(call link,$(1))
+endef
+
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+$(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(eval $(call impl_rules,$(v),$(i)))))
+$(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
+    $(eval $(call lab_rules,$(v),$(i),$(l))))))
+
+# A tiny TSan program: sanitizers/run starts it first to learn whether this
+# kernel's address-space randomisation breaks TSan.
+build/tsan/aslr-probe: sanitizers/aslr-probe.c | $$(@D)/
+	@echo "  LINK    $@"
+	$(Q)$(CC_tsan) $(CFLAGS_tsan) $(LDFLAGS_tsan) $< -o $@
+
+%/:
+	@mkdir -p $@
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+## all: build every lab program, exercise (labs/) and reference (solutions/), -O2
+.PHONY: all
+all: $(foreach i,labs solutions,$(LABS:%=build/release/$(i)/%))
+
+## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL=]
+.PHONY: tsan
+tsan: $(LAB:%=build/tsan/$(IMPL)/%) build/tsan/aslr-probe
+	@scripts/tsan-demo.sh "$(IMPL)" $(LAB)
+
+## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
+.PHONY: check
+check: $(foreach l,$(LAB),build/shake/$(IMPL)/test_$(l) build/tsan/$(IMPL)/test_$(l)) \
+       build/tsan/aslr-probe
+	@scripts/check.sh "$(IMPL)" $(LAB)
+
+## test: the kit's own test suite (runtime, specimens, grader, sanitizers)
+.PHONY: test
+test:
+	@scripts/test.sh
+
+## bench: throughput of each strategy, ratios in one run [LAB= BENCH_IMPL=]
+.PHONY: bench
+bench: $(LAB:%=build/release/$(BENCH_IMPL)/bench_%)
+	@for l in $(LAB); do build/release/$(BENCH_IMPL)/bench_$$l || exit; done
+
+## diff: show the exercise: labs/LAB.c against solutions/LAB.c [LAB=]
+.PHONY: diff
+diff:
+	@for l in $(LAB); do diff -u labs/$$l.c solutions/$$l.c; done; true
+
+## clean: remove build/
+.PHONY: clean
+clean:
+	rm -rf build
+
+## help: list the targets
+.PHONY: help
+help:
+	@echo "racelab: labs for race conditions and locking. Targets:"
+	@sed -n 's/^## \([a-z]*\): /  make \1  -  /p' $(MAKEFILE_LIST)
+	@echo "  LAB=$(LABS)   IMPL=labs|solutions|DIR (default labs)   V=1 shows commands"

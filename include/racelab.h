@@ -1,0 +1,147 @@
+/*
+ * racelab.h - the runtime every lab program, test and benchmark shares.
+ *
+ * Five small pieces, written once so the labs can stay about their topic:
+ *   - program set-up and exit: a name for messages, SIGPIPE ignored, output
+ *     errors checked at exit (a reader that went away ends us quietly);
+ *   - strict option parsing: one table per program, getopt_long underneath,
+ *     every number checked; bad input is one line on stderr and exit 2;
+ *   - checked pthread wrappers: real functions that report the error code
+ *     pthread returned, then abort (never assert(): NDEBUG would delete them);
+ *   - workers: start N threads behind one barrier, time them on the
+ *     monotonic clock, join them;
+ *   - the race-window amplifier ("fuzz"): rl_fuzz("name") marks a point where
+ *     a race can bite; with fuzzing on, each call may yield or sleep briefly,
+ *     chosen by a per-thread random stream that --seed makes repeatable.
+ */
+#ifndef RACELAB_H
+#define RACELAB_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The sane cap on worker threads for every lab program. */
+enum { RL_MAX_THREADS = 64 };
+
+/* ---- program set-up and exit ------------------------------------------ */
+
+/* Call first in main(): remembers the program name, ignores SIGPIPE. */
+void rl_init(const char *argv0);
+const char *rl_progname(void);
+
+/* Flushes stdout and exits with status. If the reader of stdout went away
+ * (EPIPE), exits with status all the same and prints nothing more. */
+_Noreturn void rl_exit(int status);
+
+/* Prints "prog: message" on stderr and exits 2 (usage errors). */
+_Noreturn void rl_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* ---- option parsing ---------------------------------------------------- */
+
+enum rl_opt_kind {
+    RL_OPT_FLAG,   /* sets a bool; takes no value */
+    RL_OPT_LONG,   /* a whole number within [min, max], stored in a long */
+    RL_OPT_U64,    /* a whole number within [min, max], stored in a uint64_t */
+    RL_OPT_CHOICE, /* one of a NULL-terminated list of words; stores its index */
+};
+
+struct rl_opt {
+    const char *long_name;      /* "threads" for --threads */
+    int short_name;             /* 't' for -t, or 0 */
+    enum rl_opt_kind kind;
+    const char *metavar;        /* "N", shown in --help */
+    const char *help;           /* one line */
+    uint64_t min, max;          /* RL_OPT_LONG and RL_OPT_U64 */
+    const char *const *choices; /* RL_OPT_CHOICE */
+    void *dest;                 /* bool *, long *, uint64_t * or int * */
+};
+
+struct rl_prog {
+    const char *usage;          /* "[-s STRATEGY] [-t THREADS] ..." */
+    const char *about;          /* paragraph(s) printed by --help */
+    const struct rl_opt *opts;  /* terminated by an entry with long_name NULL */
+    bool positional;            /* true: operands allowed; false: rejected */
+};
+
+/* Parses argv; --help prints the help and exits 0; any error exits 2.
+ * Returns the index of the first operand. */
+int rl_parse_options(int argc, char **argv, const struct rl_prog *prog);
+
+/* The number parser behind the options, for operands too: accepts only
+ * decimal digits (no sign, blanks or junk), within [min, max]. Returns NULL
+ * and sets *out, or returns why the text was refused ("not a number", ...). */
+const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
+                         uint64_t *out);
+
+/* ---- checked pthread wrappers ------------------------------------------ */
+
+/* Reports "prog: what failed: strerror(err) (error err)" and aborts. */
+_Noreturn void rl_die_errno(const char *what, int err);
+
+void rl_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
+void rl_thread_join(pthread_t t, void **result);
+void rl_mutex_init(pthread_mutex_t *m);
+void rl_mutex_destroy(pthread_mutex_t *m);
+void rl_mutex_lock(pthread_mutex_t *m);
+void rl_mutex_unlock(pthread_mutex_t *m);
+void rl_cond_init(pthread_cond_t *c);  /* on CLOCK_MONOTONIC */
+void rl_cond_destroy(pthread_cond_t *c);
+void rl_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+/* Waits until the monotonic time deadline_ns; returns false on time-out. */
+bool rl_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                       int64_t deadline_ns);
+void rl_cond_signal(pthread_cond_t *c);
+void rl_cond_broadcast(pthread_cond_t *c);
+
+/* A hint to the CPU that we are busy-waiting (x86 PAUSE, Arm YIELD): it
+ * saves power and lets the other hyper-thread run. Not a scheduler yield. */
+static inline void rl_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* ---- time and workers -------------------------------------------------- */
+
+/* Monotonic clock, in nanoseconds. */
+int64_t rl_now_ns(void);
+
+/* The body of one worker: index is 0 .. nthreads-1. */
+typedef void rl_worker_fn(int index, void *arg);
+
+/* Starts nthreads threads (1 .. RL_MAX_THREADS) running fn(index, arg).
+ * All wait at one barrier and start together; each gets fuzz stream index.
+ * Joins them all and returns the seconds from release to the last join. */
+double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg);
+
+/* ---- the race-window amplifier ----------------------------------------- */
+
+enum rl_fuzz_action { RL_FUZZ_NONE, RL_FUZZ_YIELD, RL_FUZZ_SLEEP };
+
+/* Turns fuzzing on with a seed (streams restart), or off. Call while no
+ * worker runs. */
+void rl_fuzz_enable(uint64_t seed);
+void rl_fuzz_disable(void);
+bool rl_fuzz_enabled(void);
+
+/* Gives the calling thread its own random stream: the same (seed, stream)
+ * always makes the same choices. rl_run_workers does this for its workers. */
+void rl_fuzz_thread(unsigned stream);
+
+/* A named point where a race can bite. With fuzzing off it costs one load;
+ * on, it may yield or sleep a few microseconds. */
+void rl_fuzz(const char *point);
+
+/* Tooling can watch every choice at every point (called before the action,
+ * in the thread that hits the point; the hook must be thread-safe). NULL
+ * removes it. Set while no worker runs. */
+typedef void rl_fuzz_hook(const char *point, unsigned stream,
+                          enum rl_fuzz_action action);
+void rl_fuzz_set_hook(rl_fuzz_hook *hook);
+
+#endif /* RACELAB_H */

@@ -1,0 +1,74 @@
+#!/bin/sh
+# check.sh - the grader behind `make check`: one line per exercise, PASS or
+# FAIL with the reason and a hint that names the TODO.
+#
+#   scripts/check.sh IMPL LAB...      (EXERCISE=name grades just that one)
+#
+# An exercise passes when its tests pass twice:
+#   1. in the shake build (build/shake/IMPL/test_LAB): the exercise file is
+#      compiled with ThreadSanitizer's instrumentation and linked with
+#      src/shake.c, so every shared access in it is a race-window amplifier
+#      point: a fix that leaves a gap between a read and a write loses
+#      updates here on every run, marks or no marks;
+#   2. under ThreadSanitizer (build/tsan/IMPL/test_LAB), which must report
+#      nothing: a data race is a FAIL even when the count came out right.
+# Full logs: build/check/IMPL/LAB-EXERCISE.{shake,tsan}.log
+# Exit status: 0 when every exercise graded passes, 1 otherwise.
+set -u
+impl=$1
+shift
+logdir=build/check/$impl
+mkdir -p "$logdir"
+tab=$(printf '\t')
+status=0
+
+# The reason a run failed, from its log and exit status, on one line.
+reason() { # LOG STATUS
+    if [ "$2" = 124 ]; then
+        sed -n 's/^\[  TIMEOUT \] /hangs: /p' "$1" | head -n 1
+    elif grep -q '^WARNING: ThreadSanitizer' "$1"; then
+        sed -n 's/^SUMMARY: ThreadSanitizer: /ThreadSanitizer: /p' "$1" | head -n 1
+    elif grep -q '^ERROR: ' "$1"; then
+        sed -n 's/^ERROR: //p' "$1" | head -n 1
+    else
+        echo "the tests crashed (exit status $2)"
+    fi
+}
+
+for lab in "$@"; do
+    src=$impl/$lab.c
+    shake=build/shake/$impl/test_$lab
+    tsan=build/tsan/$impl/test_$lab
+    exercises=$("$shake" --list) || { echo "check: $shake --list failed" >&2; exit 2; }
+    pass=0 total=0
+    echo "racelab check: $src"
+    while IFS=$tab read -r ex hint; do
+        [ -n "${EXERCISE:-}" ] && [ "$ex" != "$EXERCISE" ] && continue
+        total=$((total + 1))
+        log=$logdir/$lab-$ex
+        "$shake" --only "$ex" >"$log.shake.log" 2>&1
+        rc=$?
+        why=""
+        if [ $rc != 0 ]; then
+            why=$(reason "$log.shake.log" $rc)
+        else
+            sanitizers/run "$tsan" --only "$ex" >"$log.tsan.log" 2>&1
+            rc=$?
+            [ $rc != 0 ] && why="$(reason "$log.tsan.log" $rc) (TSan build)"
+        fi
+        if [ -z "$why" ]; then
+            pass=$((pass + 1))
+            printf '  PASS  %s/%s\n' "$lab" "$ex"
+        else
+            status=1
+            todo=$(echo "$hint" | sed 's/:.*//')
+            line=$(grep -n -F "$todo" "$src" 2>/dev/null | head -n 1 | cut -d: -f1)
+            printf '  FAIL  %s/%s: %s -- %s (%s%s)\n' "$lab" "$ex" "$why" "$hint" \
+                "$src" "${line:+:$line}"
+        fi
+    done <<EOF_LIST
+$exercises
+EOF_LIST
+    echo "$lab: $pass of $total exercises pass (logs: $logdir/)"
+done
+exit $status

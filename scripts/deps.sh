@@ -1,0 +1,84 @@
+#!/bin/sh
+# deps.sh - makes sure the tools a make goal needs are installed, and tells
+# the Makefile which compiler to use for the sanitizer builds.
+#
+#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench
+#
+# Prints make assignments on stdout (the Makefile evaluates them), and talks
+# to the person on stderr. What is missing is installed with apt-get (through
+# sudo when not root), after saying what and why. When clang cannot be had,
+# the sanitizer builds fall back to gcc's -fsanitize=thread, and it says so.
+set -u
+
+say() { printf 'racelab: %s\n' "$*" >&2; }
+
+want_clang=0 want_cmocka=0 want_test_tools=0
+for goal in "$@"; do
+    case $goal in
+    tsan) want_clang=1 ;;
+    check | asan) want_clang=1 want_cmocka=1 ;;
+    test) want_clang=1 want_cmocka=1 want_test_tools=1 ;;
+    esac
+done
+
+have_cmocka() {
+    for dir in /usr/include /usr/local/include; do
+        [ -f "$dir/cmocka.h" ] && return 0
+    done
+    return 1
+}
+
+missing=""
+if [ $want_clang = 1 ] && ! command -v clang >/dev/null 2>&1; then
+    missing="$missing clang"
+fi
+if [ $want_cmocka = 1 ] && ! have_cmocka; then
+    missing="$missing libcmocka-dev"
+fi
+if [ $want_clang = 1 ] && ! command -v setarch >/dev/null 2>&1; then
+    missing="$missing util-linux"
+fi
+if [ $want_test_tools = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
+    command -v patch >/dev/null 2>&1 || missing="$missing patch"
+    command -v taskset >/dev/null 2>&1 || missing="$missing util-linux"
+fi
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        sudo=""
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        sudo="none"
+    fi
+    if [ "$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then
+        say "missing:$missing. Install them with your package manager, then run make again."
+        echo "DEPS_ERROR := missing:$missing"
+        exit 0
+    fi
+    say "installing$missing with apt-get (needed for: $*)"
+    # Debian's lists may be absent or stale on a fresh machine: update first.
+    if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+        ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends $missing >&2; then
+        say "apt-get could not install everything:$missing"
+    fi
+fi
+
+status=ok
+if [ $want_cmocka = 1 ] && ! have_cmocka; then
+    say "libcmocka-dev is still missing; the tests cannot be built."
+    echo "DEPS_ERROR := libcmocka-dev is missing"
+    status=error
+fi
+if command -v clang >/dev/null 2>&1; then
+    echo "SAN_CC := clang"
+elif [ $want_clang = 1 ]; then
+    say "clang could not be had: the sanitizer builds use gcc's -fsanitize=thread instead."
+    echo "SAN_CC := gcc"
+else
+    echo "SAN_CC := cc"
+fi
+[ $status = ok ]
+exit 0

@@ -1,0 +1,487 @@
+/*
+ * racelab.c - the shared runtime: program set-up, option parsing, checked
+ * pthread wrappers, workers behind a start barrier, and the race-window
+ * amplifier. See include/racelab.h for the contract of each piece.
+ */
+#define _GNU_SOURCE
+#include "racelab.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- program set-up and exit ------------------------------------------ */
+
+static const char *progname = "racelab"; /* set once in rl_init, before threads */
+
+void rl_init(const char *argv0)
+{
+    if (argv0 && *argv0) {
+        const char *slash = strrchr(argv0, '/');
+        progname = slash ? slash + 1 : argv0;
+    }
+    /* A closed pipe becomes an EPIPE error that rl_exit handles, not a
+     * signal that kills us half-way through a line. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+const char *rl_progname(void)
+{
+    return progname;
+}
+
+_Noreturn void rl_exit(int status)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        if (errno != EPIPE) {
+            fprintf(stderr, "%s: error writing output: %s\n", progname,
+                    strerror(errno));
+            status = 4;
+        }
+        /* The reader went away: nothing more to say to it. Drop what is
+         * still buffered so exit() does not try again. */
+        fflush(stderr);
+        _exit(status);
+    }
+    exit(status);
+}
+
+_Noreturn void rl_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "; try '%s --help'\n", progname);
+    exit(2);
+}
+
+/* ---- option parsing ---------------------------------------------------- */
+
+const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
+                         uint64_t *out)
+{
+    static char too_large[64], too_small[64]; /* written before any thread */
+    const char *p = text;
+    uint64_t value = 0;
+    bool overflow = false;
+
+    if (*p == '\0')
+        return "empty value, expected a whole number";
+    if (*p == '-' && p[1] >= '0' && p[1] <= '9')
+        return "must not be negative";
+    if (*p < '0' || *p > '9')
+        return "not a whole number";
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned digit = (unsigned)(*p - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            overflow = true;
+        else
+            value = value * 10 + digit;
+    }
+    if (*p != '\0')
+        return "trailing characters after the number";
+    if (overflow || value > max) {
+        snprintf(too_large, sizeof too_large, "too large (at most %" PRIu64 ")",
+                 max);
+        return too_large;
+    }
+    if (value < min) {
+        snprintf(too_small, sizeof too_small, "must be at least %" PRIu64, min);
+        return too_small;
+    }
+    *out = value;
+    return NULL;
+}
+
+/* "-t/--threads" or "--fuzz": how messages name an option. */
+static const char *opt_label(const struct rl_opt *o)
+{
+    static char buf[80];
+    if (o->short_name)
+        snprintf(buf, sizeof buf, "-%c/--%s", o->short_name, o->long_name);
+    else
+        snprintf(buf, sizeof buf, "--%s", o->long_name);
+    return buf;
+}
+
+static void print_help(const struct rl_prog *prog)
+{
+    printf("usage: %s %s\n\n%s\n\noptions:\n", progname, prog->usage,
+           prog->about);
+    for (const struct rl_opt *o = prog->opts; o->long_name; o++) {
+        char left[64];
+        int n;
+        if (o->short_name)
+            n = snprintf(left, sizeof left, "-%c, --%s", o->short_name,
+                         o->long_name);
+        else
+            n = snprintf(left, sizeof left, "    --%s", o->long_name);
+        if (o->metavar && n > 0 && (size_t)n < sizeof left)
+            snprintf(left + n, sizeof left - (size_t)n, " %s", o->metavar);
+        printf("  %-24s %s", left, o->help);
+        if (o->kind == RL_OPT_CHOICE) {
+            printf(": ");
+            for (const char *const *c = o->choices; *c; c++)
+                printf("%s%s", c == o->choices ? "" : ", ", *c);
+        }
+        printf("\n");
+    }
+    printf("  %-24s %s\n", "-h, --help", "show this help and exit");
+}
+
+static void set_value(const struct rl_opt *o, const char *arg)
+{
+    uint64_t v = 0;
+    const char *why;
+
+    switch (o->kind) {
+    case RL_OPT_FLAG:
+        *(bool *)o->dest = true;
+        return;
+    case RL_OPT_CHOICE:
+        for (int i = 0; o->choices[i]; i++) {
+            if (strcmp(arg, o->choices[i]) == 0) {
+                *(int *)o->dest = i;
+                return;
+            }
+        }
+        {
+            char list[256] = "";
+            size_t used = 0;
+            for (int i = 0; o->choices[i] && used < sizeof list; i++)
+                used += (size_t)snprintf(list + used, sizeof list - used,
+                                         "%s%s", i ? ", " : "", o->choices[i]);
+            rl_usage_error("option %s '%s': not one of %s", opt_label(o), arg,
+                           list);
+        }
+    case RL_OPT_LONG:
+    case RL_OPT_U64:
+        why = rl_parse_u64(arg, o->min, o->max, &v);
+        if (why)
+            rl_usage_error("option %s '%s': %s", opt_label(o), arg, why);
+        if (o->kind == RL_OPT_LONG)
+            *(long *)o->dest = (long)v;
+        else
+            *(uint64_t *)o->dest = v;
+        return;
+    }
+}
+
+int rl_parse_options(int argc, char **argv, const struct rl_prog *prog)
+{
+    struct option longopts[32];
+    char shortopts[80] = ":h"; /* ':' first: report a missing value as ':' */
+    size_t nopts = 0, ns = strlen(shortopts);
+
+    for (const struct rl_opt *o = prog->opts; o->long_name; o++, nopts++) {
+        if (nopts + 2 > sizeof longopts / sizeof longopts[0] ||
+            ns + 3 > sizeof shortopts)
+            rl_die_errno("rl_parse_options: option table too long", E2BIG);
+        int has_arg = o->kind == RL_OPT_FLAG ? no_argument : required_argument;
+        longopts[nopts] = (struct option){o->long_name, has_arg, NULL,
+                                          o->short_name ? o->short_name
+                                                        : 256 + (int)nopts};
+        if (o->short_name) {
+            shortopts[ns++] = (char)o->short_name;
+            if (has_arg)
+                shortopts[ns++] = ':';
+        }
+    }
+    longopts[nopts++] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[nopts] = (struct option){NULL, 0, NULL, 0};
+    shortopts[ns] = '\0';
+
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+        if (c == -1)
+            break;
+        const char *given = argv[optind - 1];
+        if (c == 'h') {
+            print_help(prog);
+            rl_exit(0);
+        }
+        if (c == ':')
+            rl_usage_error("option '%s' needs a value", given);
+        if (c == '?') {
+            if (strncmp(given, "--", 2) != 0)
+                rl_usage_error("unknown option '-%c'", optopt);
+            /* A long option: unknown, or a flag given a value. */
+            if (strchr(given, '='))
+                rl_usage_error("option '%s' is unknown or takes no value",
+                               given);
+            rl_usage_error("unknown option '%s'", given);
+        }
+        const struct rl_opt *o = prog->opts;
+        for (int i = 0; o->long_name; o++, i++)
+            if (c == (o->short_name ? o->short_name : 256 + i))
+                break;
+        set_value(o, optarg);
+    }
+    if (!prog->positional && optind < argc)
+        rl_usage_error("unexpected argument '%s'", argv[optind]);
+    return optind;
+}
+
+/* ---- checked pthread wrappers ------------------------------------------ */
+
+_Noreturn void rl_die_errno(const char *what, int err)
+{
+    fprintf(stderr, "%s: %s failed: %s (error %d)\n", progname, what,
+            strerror(err), err);
+    abort();
+}
+
+static void check(int err, const char *what)
+{
+    if (err != 0)
+        rl_die_errno(what, err);
+}
+
+void rl_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    check(pthread_create(t, NULL, fn, arg), "pthread_create");
+}
+
+void rl_thread_join(pthread_t t, void **result)
+{
+    check(pthread_join(t, result), "pthread_join");
+}
+
+void rl_mutex_init(pthread_mutex_t *m)
+{
+    check(pthread_mutex_init(m, NULL), "pthread_mutex_init");
+}
+
+void rl_mutex_destroy(pthread_mutex_t *m)
+{
+    check(pthread_mutex_destroy(m), "pthread_mutex_destroy");
+}
+
+void rl_mutex_lock(pthread_mutex_t *m)
+{
+    check(pthread_mutex_lock(m), "pthread_mutex_lock");
+}
+
+void rl_mutex_unlock(pthread_mutex_t *m)
+{
+    check(pthread_mutex_unlock(m), "pthread_mutex_unlock");
+}
+
+void rl_cond_init(pthread_cond_t *c)
+{
+    pthread_condattr_t attr;
+    check(pthread_condattr_init(&attr), "pthread_condattr_init");
+    check(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC),
+          "pthread_condattr_setclock");
+    check(pthread_cond_init(c, &attr), "pthread_cond_init");
+    check(pthread_condattr_destroy(&attr), "pthread_condattr_destroy");
+}
+
+void rl_cond_destroy(pthread_cond_t *c)
+{
+    check(pthread_cond_destroy(c), "pthread_cond_destroy");
+}
+
+void rl_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    check(pthread_cond_wait(c, m), "pthread_cond_wait");
+}
+
+bool rl_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                       int64_t deadline_ns)
+{
+    struct timespec ts = {.tv_sec = deadline_ns / 1000000000,
+                          .tv_nsec = deadline_ns % 1000000000};
+    int err = pthread_cond_timedwait(c, m, &ts);
+    if (err == ETIMEDOUT)
+        return false;
+    check(err, "pthread_cond_timedwait");
+    return true;
+}
+
+void rl_cond_signal(pthread_cond_t *c)
+{
+    check(pthread_cond_signal(c), "pthread_cond_signal");
+}
+
+void rl_cond_broadcast(pthread_cond_t *c)
+{
+    check(pthread_cond_broadcast(c), "pthread_cond_broadcast");
+}
+
+/* ---- time and workers -------------------------------------------------- */
+
+int64_t rl_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct workers {
+    rl_worker_fn *fn;
+    void *arg;
+    pthread_barrier_t start; /* nthreads workers + the caller */
+};
+
+struct worker {
+    struct workers *shared;
+    int index;
+};
+
+static void *worker_main(void *p)
+{
+    struct worker *w = p;
+    rl_fuzz_thread((unsigned)w->index);
+    int err = pthread_barrier_wait(&w->shared->start);
+    if (err != 0 && err != PTHREAD_BARRIER_SERIAL_THREAD)
+        rl_die_errno("pthread_barrier_wait", err);
+    w->shared->fn(w->index, w->shared->arg);
+    return NULL;
+}
+
+double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg)
+{
+    if (nthreads < 1 || nthreads > RL_MAX_THREADS)
+        rl_die_errno("rl_run_workers: thread count", EINVAL);
+
+    struct workers shared = {.fn = fn, .arg = arg};
+    pthread_t tids[RL_MAX_THREADS];
+    struct worker ws[RL_MAX_THREADS];
+
+    check(pthread_barrier_init(&shared.start, NULL, (unsigned)nthreads + 1),
+          "pthread_barrier_init");
+    for (int i = 0; i < nthreads; i++) {
+        ws[i] = (struct worker){&shared, i};
+        rl_thread_create(&tids[i], worker_main, &ws[i]);
+    }
+    int err = pthread_barrier_wait(&shared.start);
+    if (err != 0 && err != PTHREAD_BARRIER_SERIAL_THREAD)
+        rl_die_errno("pthread_barrier_wait", err);
+    int64_t t0 = rl_now_ns();
+    for (int i = 0; i < nthreads; i++)
+        rl_thread_join(tids[i], NULL);
+    int64_t t1 = rl_now_ns();
+    check(pthread_barrier_destroy(&shared.start), "pthread_barrier_destroy");
+    return (double)(t1 - t0) / 1e9;
+}
+
+/* ---- the race-window amplifier ----------------------------------------- */
+
+/*
+ * Each thread draws from its own splitmix64 stream, seeded from (seed,
+ * stream index), so a given seed makes every thread take the same choices
+ * at its n-th point on every run. The choice at a point:
+ *   60/64 nothing, 2/64 sched_yield(), 2/64 sleep 1..32 microseconds.
+ * Rare enough that a million points cost well under a second, often
+ * enough that a thousand-point test sees dozens of pauses.
+ * A sleep hands the CPU to another thread even on one core, which is what
+ * makes a two-step read-then-write lose an update on every run.
+ */
+static atomic_bool fuzz_on;                   /* atomic, relaxed: set while no worker runs */
+static atomic_uint_fast64_t fuzz_seed;        /* atomic, relaxed: as fuzz_on */
+static atomic_uint fuzz_epoch;                /* atomic, relaxed: bumped by rl_fuzz_enable */
+static atomic_uint fuzz_next_stream = 1000;   /* atomic, relaxed: for unnamed threads */
+static _Atomic(rl_fuzz_hook *) fuzz_hook;     /* atomic, release/acquire */
+
+struct fuzz_stream {
+    uint64_t state;
+    unsigned stream;
+    unsigned epoch; /* the fuzz_epoch this state was seeded in */
+    bool named;     /* stream chosen by rl_fuzz_thread */
+};
+static _Thread_local struct fuzz_stream tl_stream; /* thread-private */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static void seed_stream(unsigned stream)
+{
+    uint64_t s = atomic_load_explicit(&fuzz_seed, memory_order_relaxed) ^
+                 ((uint64_t)stream * 0xd1b54a32d192ed03u);
+    tl_stream.state = splitmix64(&s);
+    tl_stream.stream = stream;
+    tl_stream.epoch = atomic_load_explicit(&fuzz_epoch, memory_order_relaxed);
+}
+
+void rl_fuzz_enable(uint64_t seed)
+{
+    atomic_store_explicit(&fuzz_seed, seed, memory_order_relaxed);
+    atomic_fetch_add_explicit(&fuzz_epoch, 1, memory_order_relaxed);
+    atomic_store_explicit(&fuzz_on, true, memory_order_relaxed);
+}
+
+void rl_fuzz_disable(void)
+{
+    atomic_store_explicit(&fuzz_on, false, memory_order_relaxed);
+}
+
+bool rl_fuzz_enabled(void)
+{
+    return atomic_load_explicit(&fuzz_on, memory_order_relaxed);
+}
+
+void rl_fuzz_thread(unsigned stream)
+{
+    tl_stream.named = true;
+    seed_stream(stream);
+    /* Sleeps of a few microseconds need the timer to be punctual: the
+     * default 50 us slack would stretch every one of them. */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+}
+
+void rl_fuzz_set_hook(rl_fuzz_hook *hook)
+{
+    atomic_store_explicit(&fuzz_hook, hook, memory_order_release);
+}
+
+void rl_fuzz(const char *point)
+{
+    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+        return;
+    unsigned epoch = atomic_load_explicit(&fuzz_epoch, memory_order_relaxed);
+    if (tl_stream.epoch != epoch) { /* first point since rl_fuzz_enable */
+        unsigned stream = tl_stream.named
+            ? tl_stream.stream
+            : atomic_fetch_add_explicit(&fuzz_next_stream, 1,
+                                        memory_order_relaxed);
+        seed_stream(stream);
+    }
+
+    uint64_t r = splitmix64(&tl_stream.state);
+    unsigned pick = (unsigned)(r & 63);
+    enum rl_fuzz_action action = pick < 60 ? RL_FUZZ_NONE
+                               : pick < 62 ? RL_FUZZ_YIELD
+                                           : RL_FUZZ_SLEEP;
+
+    /* acquire: pairs with the release in rl_fuzz_set_hook, so the hook's
+     * own set-up is visible before it is called. */
+    rl_fuzz_hook *hook = atomic_load_explicit(&fuzz_hook, memory_order_acquire);
+    if (hook)
+        hook(point, tl_stream.stream, action);
+
+    if (action == RL_FUZZ_YIELD) {
+        sched_yield();
+    } else if (action == RL_FUZZ_SLEEP) {
+        struct timespec ts = {0, (long)(1 + (r >> 8) % 32) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}

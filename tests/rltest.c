@@ -1,0 +1,241 @@
+/*
+ * rltest.c - the watchdog, the group runner and the program runner that
+ * every racelab test binary links (contract in rltest.h).
+ */
+#define _GNU_SOURCE
+#include "rltest.h"
+
+#include "racelab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- the watchdog ------------------------------------------------------ */
+
+/* States: idle (no test armed) -> armed (name and deadline set) -> idle.
+ * The watchdog thread sleeps until the deadline of the armed test; if the
+ * test is still armed then, it names the test and ends the process. */
+static pthread_once_t watchdog_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watchdog_cond;        /* signalled on arm and disarm */
+static const char *watchdog_test;           /* guarded by watchdog_lock; NULL: idle */
+static int64_t watchdog_deadline;           /* guarded by watchdog_lock */
+static int watchdog_seconds;                /* guarded by watchdog_lock */
+
+static void *watchdog_main(void *unused)
+{
+    (void)unused;
+    rl_mutex_lock(&watchdog_lock);
+    for (;;) {
+        if (!watchdog_test) {
+            rl_cond_wait(&watchdog_cond, &watchdog_lock);
+            continue;
+        }
+        if (rl_cond_timedwait(&watchdog_cond, &watchdog_lock, watchdog_deadline))
+            continue;
+        if (watchdog_test && rl_now_ns() >= watchdog_deadline)
+            break;
+    }
+    /* Still holding the lock: the test cannot disarm while we report. */
+    printf("[  TIMEOUT ] %s: still running after %d s (deadlock, livelock or "
+           "lost wake-up?)\n", watchdog_test, watchdog_seconds);
+    fflush(stdout);
+    fprintf(stderr, "watchdog: test '%s' still running after %d s: failing it\n",
+            watchdog_test, watchdog_seconds);
+    _exit(124);
+}
+
+static void watchdog_start(void)
+{
+    pthread_t t;
+    rl_cond_init(&watchdog_cond);
+    rl_thread_create(&t, watchdog_main, NULL);
+    int err = pthread_detach(t);
+    if (err != 0)
+        rl_die_errno("pthread_detach", err);
+}
+
+int rltest_watchdog_arm(void **state)
+{
+    const struct rltest_case *c = *state;
+    const char *env = getenv("RACELAB_WATCHDOG_SECONDS");
+    uint64_t seconds = 20;
+    if (env && rl_parse_u64(env, 1, 3600, &seconds) != NULL)
+        seconds = 20;
+
+    int err = pthread_once(&watchdog_once, watchdog_start);
+    if (err != 0)
+        rl_die_errno("pthread_once", err);
+    rl_mutex_lock(&watchdog_lock);
+    watchdog_test = c->name;
+    watchdog_seconds = (int)seconds;
+    watchdog_deadline = rl_now_ns() + (int64_t)seconds * 1000000000;
+    rl_cond_signal(&watchdog_cond);
+    rl_mutex_unlock(&watchdog_lock);
+    return 0;
+}
+
+int rltest_watchdog_disarm(void **state)
+{
+    (void)state;
+    rl_mutex_lock(&watchdog_lock);
+    watchdog_test = NULL;
+    rl_cond_signal(&watchdog_cond);
+    rl_mutex_unlock(&watchdog_lock);
+    return 0;
+}
+
+/* ---- groups ------------------------------------------------------------ */
+
+int rltest_main(int argc, char **argv, const struct rltest_group *groups,
+                size_t ngroups)
+{
+    const char *only = NULL;
+
+    rl_init(argv[0]);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--list") == 0) {
+            for (size_t g = 0; g < ngroups; g++)
+                if (groups[g].hint)
+                    printf("%s\t%s\n", groups[g].name, groups[g].hint);
+            rl_exit(0);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        } else {
+            rl_usage_error("unknown argument '%s' (use --list or --only GROUP)",
+                           argv[i]);
+        }
+    }
+
+    int failed = 0;
+    bool found = false;
+    for (size_t g = 0; g < ngroups; g++) {
+        if (only ? strcmp(only, groups[g].name) != 0 : groups[g].on_request)
+            continue;
+        found = true;
+        failed += _cmocka_run_group_tests(groups[g].name, groups[g].tests,
+                                          groups[g].count, NULL, NULL);
+    }
+    if (!found)
+        rl_usage_error("option --only '%s': no such group", only);
+    return failed == 0 ? 0 : 1;
+}
+
+/* ---- running programs -------------------------------------------------- */
+
+/* Appends what fd has to say to *buf; false at end of file. */
+static bool drain(int fd, char **buf, size_t *len)
+{
+    char chunk[4096];
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return true;
+    if (n <= 0)
+        return false;
+    char *grown = realloc(*buf, *len + (size_t)n + 1);
+    if (!grown)
+        rl_die_errno("realloc", ENOMEM);
+    memcpy(grown + *len, chunk, (size_t)n);
+    *len += (size_t)n;
+    grown[*len] = '\0';
+    *buf = grown;
+    return true;
+}
+
+int rltest_run(char *const argv[], bool close_stdout, int timeout_s,
+               struct rltest_output *o)
+{
+    int outp[2], errp[2];
+    *o = (struct rltest_output){calloc(1, 1), calloc(1, 1)};
+    if (!o->out || !o->err)
+        rl_die_errno("calloc", ENOMEM);
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+        return -1;
+    if (close_stdout) {
+        close(outp[0]); /* the reader is gone before the program starts */
+        outp[0] = -1;
+    }
+
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(outp[1], 1) < 0 ||
+            dup2(errp[1], 2) < 0)
+            _exit(127);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(outp[1]);
+    close(errp[1]);
+
+    size_t outlen = 0, errlen = 0;
+    int64_t deadline = rl_now_ns() + (int64_t)timeout_s * 1000000000;
+    bool killed = false;
+    struct pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        int64_t left_ms = (deadline - rl_now_ns()) / 1000000;
+        if (left_ms <= 0) {
+            kill(pid, SIGKILL);
+            killed = true;
+            break;
+        }
+        if (poll(fds, 2, (int)(left_ms > 1000 ? 1000 : left_ms)) < 0 &&
+            errno != EINTR)
+            break;
+        if (fds[0].fd >= 0 && fds[0].revents && !drain(fds[0].fd, &o->out, &outlen)) {
+            close(fds[0].fd);
+            fds[0].fd = -1;
+        }
+        if (fds[1].fd >= 0 && fds[1].revents && !drain(fds[1].fd, &o->err, &errlen)) {
+            close(fds[1].fd);
+            fds[1].fd = -1;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
+
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (killed)
+        return 128 + SIGKILL;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+void rltest_output_free(struct rltest_output *o)
+{
+    free(o->out);
+    free(o->err);
+    o->out = o->err = NULL;
+}
+
+int rltest_find_line(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int n = 0, found = 0;
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        n++;
+        if (strstr(line, needle))
+            found = n;
+    }
+    fclose(f);
+    return found;
+}

@@ -1,0 +1,77 @@
+/*
+ * rltest.h - what every racelab test binary shares, on top of cmocka:
+ *
+ *   - a watchdog: each test runs under one, armed by its setup; a test
+ *     still running after its time is reported by name and the binary
+ *     exits 124, so a deadlock fails in seconds instead of hanging CI;
+ *   - groups with --list and --only: a binary's tests are split into named
+ *     groups (one per exercise), so `make check` can grade each alone;
+ *   - running a program and capturing its output, for tests that judge
+ *     what a student would see.
+ *
+ * Every test's initial state is a struct whose first member is its name
+ * (struct rltest_case, or a larger struct that starts with one); the
+ * watchdog reads the name from there.
+ */
+#ifndef RLTEST_H
+#define RLTEST_H
+
+/* cmocka needs these before its header. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdbool.h>
+
+struct rltest_case {
+    const char *name;
+};
+
+/* Setup and teardown that arm and disarm the watchdog for *state's test.
+ * Seconds: RACELAB_WATCHDOG_SECONDS, else 20. */
+int rltest_watchdog_arm(void **state);
+int rltest_watchdog_disarm(void **state);
+
+/* A cmocka test entry with the watchdog around it; case_ptr points to a
+ * struct that starts with struct rltest_case. */
+#define RLTEST(fn, case_ptr)                                                  \
+    {.name = ((struct rltest_case *)(case_ptr))->name,                        \
+     .test_func = (fn),                                                       \
+     .setup_func = rltest_watchdog_arm,                                       \
+     .teardown_func = rltest_watchdog_disarm,                                 \
+     .initial_state = (case_ptr)}
+
+struct rltest_group {
+    const char *name;       /* "mutex" */
+    const char *hint;       /* for an exercise: where to look when it fails;
+                               NULL for a group that is not an exercise */
+    struct CMUnitTest *tests;
+    size_t count;
+    bool on_request;        /* runs only when named by --only */
+};
+
+/* The main() of a test binary:
+ *   --list         prints each exercise group as "name<TAB>hint" and exits 0
+ *   --only NAME    runs only that group
+ * Runs the groups and returns the exit status: 0 when all passed. */
+int rltest_main(int argc, char **argv, const struct rltest_group *groups,
+                size_t ngroups);
+
+/* Runs argv[0] (a path, or a name looked up in PATH) with argv, stdin from /dev/null, and collects its
+ * stdout and stderr (each NUL-terminated, malloc'ed). When close_stdout is
+ * true, stdout is a pipe whose reader has already gone. Kills it after
+ * timeout_s seconds. Returns the exit status, 128 + signal when killed by
+ * one, or -1 when it could not run. */
+struct rltest_output {
+    char *out, *err;
+};
+int rltest_run(char *const argv[], bool close_stdout, int timeout_s,
+               struct rltest_output *o);
+void rltest_output_free(struct rltest_output *o);
+
+/* The 1-based number of the first line of path that contains needle, or 0. */
+int rltest_find_line(const char *path, const char *needle);
+
+#endif /* RLTEST_H */

@@ -1,0 +1,355 @@
+/*
+ * test_runtime.c - the shared runtime: number and option parsing (exact
+ * messages, through a real lab program), output into a closed pipe, the
+ * checked pthread wrappers, the workers, the amplifier's repeatability,
+ * and the watchdog itself.
+ *
+ * Tests that run programs expect to start from the top of the tree, with
+ * build/release/solutions/counter built (make test does both).
+ */
+#include "rltest.h"
+
+#include "racelab.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define COUNTER "build/release/solutions/counter"
+
+/* ---- numbers ----------------------------------------------------------- */
+
+static void parse_u64_accepts_and_refuses(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t min, max;
+        const char *why; /* NULL: accepted */
+        uint64_t value;
+    } cases[] = {
+        {"42", 1, 64, NULL, 42},
+        {"0", 0, 10, NULL, 0},
+        {"18446744073709551615", 0, UINT64_MAX, NULL, UINT64_MAX},
+        {"", 1, 64, "empty value, expected a whole number", 0},
+        {"abc", 1, 64, "not a whole number", 0},
+        {"+5", 1, 64, "not a whole number", 0},
+        {" 5", 1, 64, "not a whole number", 0},
+        {"10x", 1, 64, "trailing characters after the number", 0},
+        {"5 ", 1, 64, "trailing characters after the number", 0},
+        {"1.5", 1, 64, "trailing characters after the number", 0},
+        {"-3", 1, 64, "must not be negative", 0},
+        {"0", 1, 64, "must be at least 1", 0},
+        {"65", 1, 64, "too large (at most 64)", 0},
+        {"99999999999999999999", 1, 64, "too large (at most 64)", 0},
+        {"18446744073709551616", 0, UINT64_MAX, "too large (at most 18446744073709551615)", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t v = 12345;
+        const char *why = rl_parse_u64(cases[i].text, cases[i].min, cases[i].max, &v);
+        if (cases[i].why == NULL) {
+            if (why)
+                fail_msg("'%s' refused: %s", cases[i].text, why);
+            assert_int_equal(v, cases[i].value);
+        } else {
+            if (!why)
+                fail_msg("'%s' accepted, expected: %s", cases[i].text, cases[i].why);
+            assert_string_equal(why, cases[i].why);
+            assert_int_equal(v, 12345); /* untouched */
+        }
+    }
+}
+
+/* ---- options, through the counter program ------------------------------ */
+
+static void bad_options_exit_2_with_one_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args[4];
+        const char *message; /* the whole of stderr */
+    } cases[] = {
+        {{"-t", ""}, "counter: option -t/--threads '': empty value, expected a whole number; try 'counter --help'\n"},
+        {{"-t", "abc"}, "counter: option -t/--threads 'abc': not a whole number; try 'counter --help'\n"},
+        {{"-t", "10x"}, "counter: option -t/--threads '10x': trailing characters after the number; try 'counter --help'\n"},
+        {{"-t", "-3"}, "counter: option -t/--threads '-3': must not be negative; try 'counter --help'\n"},
+        {{"-t", "0"}, "counter: option -t/--threads '0': must be at least 1; try 'counter --help'\n"},
+        {{"-t", "65"}, "counter: option -t/--threads '65': too large (at most 64); try 'counter --help'\n"},
+        {{"--threads=100000"}, "counter: option -t/--threads '100000': too large (at most 64); try 'counter --help'\n"},
+        {{"-n", "99999999999999999999"}, "counter: option -n/--iterations '99999999999999999999': too large (at most 1000000000); try 'counter --help'\n"},
+        {{"-n", "0"}, "counter: option -n/--iterations '0': must be at least 1; try 'counter --help'\n"},
+        {{"--fuzz", "--seed", "x1"}, "counter: option --seed 'x1': not a whole number; try 'counter --help'\n"},
+        {{"-s", "bogus"}, "counter: option -s/--strategy 'bogus': not one of unsafe, mutex, spin, atomic, sharded; try 'counter --help'\n"},
+        {{"--bogus"}, "counter: unknown option '--bogus'; try 'counter --help'\n"},
+        {{"-x"}, "counter: unknown option '-x'; try 'counter --help'\n"},
+        {{"-t"}, "counter: option '-t' needs a value; try 'counter --help'\n"},
+        {{"--fuzz=1"}, "counter: option '--fuzz=1' is unknown or takes no value; try 'counter --help'\n"},
+        {{"extra"}, "counter: unexpected argument 'extra'; try 'counter --help'\n"},
+        {{"--seed", "5"}, "counter: option --seed '5': only means something with --fuzz; try 'counter --help'\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[6] = {COUNTER};
+        for (int a = 0; a < 4 && cases[i].args[a]; a++)
+            argv[a + 1] = (char *)cases[i].args[a];
+        struct rltest_output o;
+        int status = rltest_run(argv, false, 30, &o);
+        char err[512], out[512];
+        snprintf(err, sizeof err, "%s", o.err);
+        snprintf(out, sizeof out, "%s", o.out);
+        rltest_output_free(&o);
+        if (status != 2 || strcmp(err, cases[i].message) != 0 || out[0])
+            fail_msg("counter %s %s: status %d, stderr '%s', stdout '%s'; expected 2, '%s', ''",
+                     cases[i].args[0], cases[i].args[1] ? cases[i].args[1] : "",
+                     status, err, out, cases[i].message);
+    }
+}
+
+static void help_exits_0(void **state)
+{
+    (void)state;
+    char *argv[] = {COUNTER, "--help", NULL};
+    struct rltest_output o;
+    int status = rltest_run(argv, false, 30, &o);
+    bool usage = strncmp(o.out, "usage: counter [-s STRATEGY]", 28) == 0;
+    bool lists = strstr(o.out, "unsafe, mutex, spin, atomic, sharded") != NULL;
+    bool quiet = o.err[0] == '\0';
+    rltest_output_free(&o);
+    assert_int_equal(status, 0);
+    assert_true(usage);
+    assert_true(lists);
+    assert_true(quiet);
+}
+
+static void closed_pipe_exits_cleanly(void **state)
+{
+    (void)state;
+    char *argv[] = {COUNTER, "-s", "atomic", "-n", "1000", NULL};
+    struct rltest_output o;
+    int status = rltest_run(argv, true, 30, &o);
+    char err[256];
+    snprintf(err, sizeof err, "%s", o.err);
+    rltest_output_free(&o);
+    assert_int_equal(status, 0); /* the count was exact; nobody was reading */
+    assert_string_equal(err, "");
+}
+
+/* ---- checked wrappers --------------------------------------------------- */
+
+static void wrapper_reports_the_error_code_and_aborts(void **state)
+{
+    (void)state;
+    int errpipe[2];
+    assert_int_equal(pipe(errpipe), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* Destroying a locked mutex: pthread returns EBUSY (16). */
+        pthread_mutex_t m;
+        dup2(errpipe[1], 2);
+        rl_init("wrapper-test");
+        rl_mutex_init(&m);
+        rl_mutex_lock(&m);
+        rl_mutex_destroy(&m);
+        _exit(0); /* not reached when the wrapper works */
+    }
+    close(errpipe[1]);
+    char err[256] = "";
+    ssize_t n = read(errpipe[0], err, sizeof err - 1);
+    close(errpipe[0]);
+    err[n > 0 ? n : 0] = '\0';
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_string_equal(err, "wrapper-test: pthread_mutex_destroy failed: "
+                             "Device or resource busy (error 16)\n");
+}
+
+static void timedwait_times_out(void **state)
+{
+    (void)state;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    rl_mutex_init(&m);
+    rl_cond_init(&c);
+    rl_mutex_lock(&m);
+    int64_t start = rl_now_ns();
+    bool woken = rl_cond_timedwait(&c, &m, start + 20 * 1000000);
+    int64_t waited = rl_now_ns() - start;
+    rl_mutex_unlock(&m);
+    rl_cond_destroy(&c);
+    rl_mutex_destroy(&m);
+    assert_false(woken);
+    assert_true(waited >= 20 * 1000000); /* never early; no upper bound here */
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static atomic_int ran[RL_MAX_THREADS]; /* atomic: each worker bumps its own */
+
+static void count_me(int index, void *arg)
+{
+    (void)arg;
+    atomic_fetch_add_explicit(&ran[index], 1, memory_order_relaxed);
+}
+
+static void workers_each_run_once(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= RL_MAX_THREADS; n *= 4) {
+        for (int i = 0; i < RL_MAX_THREADS; i++)
+            atomic_store_explicit(&ran[i], 0, memory_order_relaxed);
+        double seconds = rl_run_workers(n, count_me, NULL);
+        assert_true(seconds >= 0);
+        for (int i = 0; i < RL_MAX_THREADS; i++)
+            assert_int_equal(atomic_load_explicit(&ran[i], memory_order_relaxed),
+                             i < n ? 1 : 0);
+    }
+}
+
+/* ---- the amplifier ------------------------------------------------------ */
+
+enum { POINTS = 400, TRACED_THREADS = 3 };
+
+/* trace[stream][k]: the action taken at the k-th point of a stream. Each
+ * worker writes only its own row; the main thread reads after the join. */
+static unsigned char trace[TRACED_THREADS][POINTS];
+static int trace_len[TRACED_THREADS];
+static atomic_int unnamed_points; /* atomic: any thread may bump it */
+
+static void record(const char *point, unsigned stream, enum rl_fuzz_action a)
+{
+    if (stream < TRACED_THREADS && strcmp(point, "test point") == 0 &&
+        trace_len[stream] < POINTS)
+        trace[stream][trace_len[stream]++] = (unsigned char)a;
+    else
+        atomic_fetch_add_explicit(&unnamed_points, 1, memory_order_relaxed);
+}
+
+static void hit_points(int index, void *arg)
+{
+    (void)index;
+    (void)arg;
+    for (int k = 0; k < POINTS; k++)
+        rl_fuzz("test point");
+}
+
+/* Runs TRACED_THREADS workers through POINTS points; copies the trace. */
+static void traced_run(uint64_t seed, bool enabled,
+                       unsigned char out[TRACED_THREADS][POINTS])
+{
+    memset(trace, 0xff, sizeof trace);
+    memset(trace_len, 0, sizeof trace_len);
+    if (enabled)
+        rl_fuzz_enable(seed);
+    rl_fuzz_set_hook(record);
+    rl_run_workers(TRACED_THREADS, hit_points, NULL);
+    rl_fuzz_set_hook(NULL);
+    rl_fuzz_disable();
+    memcpy(out, trace, sizeof trace);
+}
+
+static void fuzz_is_repeatable_for_a_seed(void **state)
+{
+    (void)state;
+    static unsigned char a[TRACED_THREADS][POINTS], b[TRACED_THREADS][POINTS],
+        c[TRACED_THREADS][POINTS];
+    traced_run(42, true, a);
+    for (int t = 0; t < TRACED_THREADS; t++)
+        assert_int_equal(trace_len[t], POINTS);
+    traced_run(42, true, b);
+    traced_run(43, true, c);
+    assert_memory_equal(a, b, sizeof a);
+    assert_memory_not_equal(a, c, sizeof a);
+    /* Different threads draw different streams. */
+    assert_memory_not_equal(a[0], a[1], POINTS);
+    /* And the streams really pause: about 4 in 64 points act. */
+    int acted = 0;
+    for (int t = 0; t < TRACED_THREADS; t++)
+        for (int k = 0; k < POINTS; k++)
+            acted += a[t][k] != RL_FUZZ_NONE;
+    assert_in_range(acted, 20, 200);
+    assert_int_equal(atomic_load_explicit(&unnamed_points, memory_order_relaxed), 0);
+}
+
+static void fuzz_off_costs_nothing(void **state)
+{
+    (void)state;
+    static unsigned char a[TRACED_THREADS][POINTS];
+    traced_run(0, false, a);
+    for (int t = 0; t < TRACED_THREADS; t++)
+        assert_int_equal(trace_len[t], 0); /* the hook never ran */
+}
+
+/* ---- the watchdog -------------------------------------------------------- */
+
+static void hang_forever(void **state)
+{
+    (void)state;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    rl_mutex_lock(&m);
+    for (;;)
+        rl_cond_wait(&c, &m); /* nobody will ever signal */
+}
+
+static void watchdog_fails_a_hung_test_by_name(void **state)
+{
+    (void)state;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    char *argv[] = {self, "--only", "hangs", NULL};
+    setenv("RACELAB_WATCHDOG_SECONDS", "1", 1);
+    struct rltest_output o;
+    int64_t start = rl_now_ns();
+    int status = rltest_run(argv, false, 60, &o);
+    int64_t took = rl_now_ns() - start;
+    unsetenv("RACELAB_WATCHDOG_SECONDS");
+    bool named = strstr(o.out, "[  TIMEOUT ] hangs on purpose: still running after 1 s") != NULL;
+    rltest_output_free(&o);
+    assert_int_equal(status, 124);
+    assert_true(named);
+    assert_true(took < 30 * (int64_t)1000000000); /* failed, not waited out */
+}
+
+static struct rltest_case cases[] = {
+    {"numbers: accepted and refused, with the reason"},
+    {"options: each bad input, its exact message, exit 2"},
+    {"options: --help exits 0"},
+    {"output into a closed pipe exits cleanly"},
+    {"wrappers: report pthread's error code, then abort"},
+    {"wrappers: timed wait times out"},
+    {"workers: each index runs exactly once"},
+    {"fuzz: the same seed makes the same choices"},
+    {"fuzz: off means no point is hit"},
+    {"watchdog: a hung test fails by name"},
+    {"hangs on purpose"},
+};
+
+int main(int argc, char **argv)
+{
+    struct CMUnitTest tests[] = {
+        RLTEST(parse_u64_accepts_and_refuses, &cases[0]),
+        RLTEST(bad_options_exit_2_with_one_line, &cases[1]),
+        RLTEST(help_exits_0, &cases[2]),
+        RLTEST(closed_pipe_exits_cleanly, &cases[3]),
+        RLTEST(wrapper_reports_the_error_code_and_aborts, &cases[4]),
+        RLTEST(timedwait_times_out, &cases[5]),
+        RLTEST(workers_each_run_once, &cases[6]),
+        RLTEST(fuzz_is_repeatable_for_a_seed, &cases[7]),
+        RLTEST(fuzz_off_costs_nothing, &cases[8]),
+        RLTEST(watchdog_fails_a_hung_test_by_name, &cases[9]),
+    };
+    struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
+    const struct rltest_group groups[] = {
+        {"runtime", NULL, tests, sizeof tests / sizeof tests[0], false},
+        {"hangs", NULL, hangs, 1, true},
+    };
+    return rltest_main(argc, argv, groups, 2);
+}
