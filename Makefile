@@ -64,8 +64,10 @@ IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
 # The kit's own tests, linked with the runtime only.
 KIT_TESTS := test_runtime test_specimens
 
-# What each lab links besides its exercise file and the runtime.
+# What each lab links besides its exercise file and the runtime, and the
+# arguments `make tsan` runs each of its strategies with.
 counter_COMMON := counter_run counter_unsafe
+counter_DEMO := -t 4 -n 20000 --fuzz --seed 1
 
 .DELETE_ON_ERROR:
 .PRECIOUS: %/
@@ -139,7 +141,7 @@ all: $(foreach i,labs solutions,$(LABS:%=build/release/$(i)/%))
 ## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL=]
 .PHONY: tsan
 tsan: $(LAB:%=build/tsan/$(IMPL)/%) build/tsan/aslr-probe
-	@scripts/tsan-demo.sh "$(IMPL)" $(LAB)
+	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l)=$($(l)_DEMO)")
 
 ## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
 .PHONY: check
@@ -161,6 +163,13 @@ bench: $(LAB:%=build/release/$(BENCH_IMPL)/bench_%)
 .PHONY: diff
 diff:
 	@for l in $(LAB); do diff -u labs/$$l.c solutions/$$l.c; done; true
+
+## warnings: compile every source with -Werror, no output (CC=gcc or CC=clang)
+.PHONY: warnings
+warnings:
+	@for f in src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c; do \
+	    $(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror -c $$f -o /dev/null || exit; \
+	done; echo "  $(CC): no warnings"
 
 ## clean: remove build/
 .PHONY: clean

@@ -116,7 +116,8 @@ typedef void rl_worker_fn(int index, void *arg);
 
 /* Starts nthreads threads (1 .. RL_MAX_THREADS) running fn(index, arg).
  * All wait at one barrier and start together; each gets fuzz stream index.
- * Joins them all and returns the seconds from release to the last join. */
+ * Joins them all and returns the seconds from the first worker's start to
+ * the last worker's end. */
 double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg);
 
 /* ---- the race-window amplifier ----------------------------------------- */

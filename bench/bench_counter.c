@@ -1,0 +1,112 @@
+/*
+ * bench_counter.c - lab 1's benchmark: increments per second for each
+ * strategy at 1, 2 and 4 threads, and each one's ratio to mutex.
+ *
+ * Measured in one run, so the ratios compare like with like: one warm-up
+ * pass, then REPS rounds that interleave every (strategy, threads) pair,
+ * keeping the best time of each. -O2, no sanitizer, no fuzz. A program that
+ * reports, not a test that asserts: the expectations for a two-core
+ * machine are printed with what was measured.
+ */
+#include "counter.h"
+#include "racelab.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const int thread_counts[] = {1, 2, 4};
+enum { NCOUNTS = sizeof thread_counts / sizeof thread_counts[0], MAX_STRATEGIES = 16 };
+
+/* Expected at 2 threads on a two-core machine (issue: lab 1 benchmark). */
+static const struct {
+    const char *strategy;
+    double at_least; /* times mutex */
+} expectations[] = {{"sharded", 10.0}, {"atomic", 1.5}};
+
+int main(int argc, char **argv)
+{
+    long iterations = 1000000, reps = 5;
+    bool quick = false;
+    const struct rl_opt opts[] = {
+        {"iterations", 'n', RL_OPT_LONG, "N", "increments per thread per run (default 1000000)",
+         1, 1000000000, NULL, &iterations},
+        {"reps", 'r', RL_OPT_LONG, "N", "measured rounds, best kept (default 5)",
+         1, 100, NULL, &reps},
+        {"quick", 0, RL_OPT_FLAG, NULL, "a smoke run: 20000 increments, 1 round (numbers meaningless)",
+         0, 0, NULL, &quick},
+        {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
+    };
+    const struct rl_prog prog = {
+        .usage = "[-n N] [-r N] [--quick]",
+        .about = "Lab 1 benchmark: increments per second of every counter strategy at\n"
+                 "1, 2 and 4 threads, best of N interleaved rounds, with ratios to mutex.",
+        .opts = opts,
+    };
+    rl_init(argv[0]);
+    rl_parse_options(argc, argv, &prog);
+    if (quick) {
+        iterations = 20000;
+        reps = 1;
+    }
+
+    const struct counter_strategy *s;
+    int nstrategies = 0;
+    for (s = counter_strategies; s->name && nstrategies < MAX_STRATEGIES; s++)
+        nstrategies++;
+
+    double best[MAX_STRATEGIES][NCOUNTS];
+    bool exact[MAX_STRATEGIES][NCOUNTS];
+    for (int i = 0; i < nstrategies; i++)
+        for (int t = 0; t < NCOUNTS; t++) {
+            best[i][t] = 1e30;
+            exact[i][t] = true;
+        }
+
+    printf("bench counter: %ld increments per thread, best of %ld rounds\n",
+           iterations, reps);
+    fflush(stdout);
+    for (long round = 0; round <= reps; round++) { /* round 0: warm-up */
+        for (int t = 0; t < NCOUNTS; t++) {
+            for (int i = 0; i < nstrategies; i++) {
+                struct counter_result r = counter_run(&counter_strategies[i],
+                                                      thread_counts[t], iterations);
+                if (r.got != r.expected)
+                    exact[i][t] = false;
+                if (round > 0 && r.seconds < best[i][t])
+                    best[i][t] = r.seconds;
+            }
+        }
+    }
+
+    int mutex = 0;
+    for (int i = 0; i < nstrategies; i++)
+        if (strcmp(counter_strategies[i].name, "mutex") == 0)
+            mutex = i;
+
+    printf("\n  %-9s", "strategy");
+    for (int t = 0; t < NCOUNTS; t++)
+        printf("  %2d thread%s M/s  x mutex", thread_counts[t],
+               thread_counts[t] == 1 ? " " : "s");
+    printf("\n");
+    for (int i = 0; i < nstrategies; i++) {
+        printf("  %-9s", counter_strategies[i].name);
+        for (int t = 0; t < NCOUNTS; t++) {
+            double rate = (double)thread_counts[t] * (double)iterations / best[i][t] / 1e6;
+            printf("  %13.1f  %7.2f", rate, best[mutex][t] / best[i][t]);
+        }
+        bool all_exact = true;
+        for (int t = 0; t < NCOUNTS; t++)
+            all_exact = all_exact && exact[i][t];
+        printf("%s\n", all_exact ? "" : "  (lost updates: not a fair comparison)");
+    }
+
+    printf("\nexpected on a 2-core machine, at 2 threads:\n");
+    for (size_t e = 0; e < sizeof expectations / sizeof expectations[0]; e++) {
+        const struct counter_strategy *x = counter_find(expectations[e].strategy);
+        double ratio = best[mutex][1] / best[x - counter_strategies][1];
+        printf("  %-8s >= %4.1fx mutex: measured %6.2fx  %s\n", x->name,
+               expectations[e].at_least, ratio,
+               ratio >= expectations[e].at_least ? "ok" : "BELOW");
+    }
+    rl_exit(0);
+}

@@ -1,0 +1,145 @@
+#!/bin/sh
+# test.sh - `make test`: the kit's own test suite. Checks that
+#   - everything builds warning-free with gcc and clang (-Werror);
+#   - the runtime works (release, ASan+UBSan, TSan);
+#   - the specimens stay broken, visibly (lost updates, TSan reports);
+#   - the reference solutions pass `make check`, and are clean under
+#     ASan+UBSan and valgrind memcheck;
+#   - the shipped exercises all fail `make check`, with a TODO hint;
+#   - the grader rejects each plausible wrong fix and accepts each correct
+#     alternative in tests/mutants/ (patches against the solution);
+#   - `make tsan` shows races for the specimen and none for the solutions;
+#   - the benchmark runs.
+# Ends with one line: "N passed, N failed". Logs: build/test/.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+logs=build/test
+rm -rf "$logs" build/mutants
+mkdir -p "$logs"
+passed=0 failed=0
+MAKE=${MAKE:-make}
+export RACELAB_WATCHDOG_SECONDS=${RACELAB_WATCHDOG_SECONDS:-60}
+
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+bad() { failed=$((failed + 1)); printf '  FAIL  %s  (log: %s)\n' "$1" "$2"; }
+
+# check NAME CMD...: one check, passing when CMD exits 0.
+check() {
+    name=$1
+    shift
+    log=$logs/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').log
+    if "$@" >"$log" 2>&1; then ok "$name"; else bad "$name" "$log"; fi
+}
+
+# cmocka NAME CMD...: counts each cmocka test in CMD's output.
+cmocka() {
+    name=$1
+    shift
+    log=$logs/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').log
+    "$@" >"$log" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
+        printf '  ok    %s (%s tests)\n' "$name" "$p"
+    else
+        [ "$f" = 0 ] && failed=$((failed + 1)) # crashed, hung or ran nothing
+        printf '  FAIL  %s (%s passed, %s failed, exit %s; log: %s)\n' "$name" "$p" "$f" "$rc" "$log"
+    fi
+}
+
+echo "racelab test: building"
+check "build: labs and solutions, -Werror" $MAKE -s all WERROR=1
+check "build: every source warning-free with gcc" $MAKE -s warnings CC=gcc
+check "build: every source warning-free with clang" $MAKE -s warnings CC=clang
+check "build: test binaries (release, asan, tsan, shake)" $MAKE -s WERROR=1 \
+    build/release/test_runtime build/asan/test_runtime build/tsan/test_runtime \
+    build/release/test_specimens build/tsan/labs/counter build/tsan/aslr-probe \
+    build/asan/solutions/test_counter build/release/solutions/test_counter \
+    build/release/solutions/bench_counter
+
+echo "racelab test: runtime"
+cmocka "runtime (release)" build/release/test_runtime
+cmocka "runtime (ASan+UBSan)" sanitizers/run build/asan/test_runtime
+cmocka "runtime (TSan)" sanitizers/run build/tsan/test_runtime
+
+echo "racelab test: specimens"
+cmocka "specimens" build/release/test_specimens
+
+echo "racelab test: solutions"
+log=$logs/check_solutions.log
+$MAKE -s check IMPL=solutions WERROR=1 >"$log" 2>&1
+rc=$?
+for ex in $(build/shake/solutions/test_counter --list | cut -f1); do
+    if grep -q "^  PASS  counter/$ex\$" "$log"; then ok "make check IMPL=solutions: counter/$ex passes"
+    else bad "make check IMPL=solutions: counter/$ex passes" "$log"; fi
+done
+[ $rc = 0 ] && ok "make check IMPL=solutions exits 0" || bad "make check IMPL=solutions exits 0" "$log"
+cmocka "solutions under ASan+UBSan" sanitizers/run build/asan/solutions/test_counter
+cmocka "solutions under valgrind memcheck" valgrind -q --error-exitcode=99 \
+    --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    build/release/solutions/test_counter
+
+echo "racelab test: the shipped exercises stay exercises"
+log=$logs/check_labs.log
+$MAKE -s check IMPL=labs WERROR=1 >"$log" 2>&1
+rc=$?
+for ex in $(build/shake/labs/test_counter --list | cut -f1); do
+    if grep -q "^  FAIL  counter/$ex: .* -- TODO(lab 1) $ex: .*(labs/counter.c:[0-9]*)\$" "$log"; then
+        ok "make check: shipped counter/$ex fails with its TODO"
+    else
+        bad "make check: shipped counter/$ex fails with its TODO" "$log"
+    fi
+done
+[ $rc != 0 ] && ok "make check on the shipped labs exits non-zero" || bad "make check on the shipped labs exits non-zero" "$log"
+
+echo "racelab test: the grader, on plausible fixes (tests/mutants)"
+for patch in tests/mutants/*/*.patch; do
+    lab=$(basename "$(dirname "$patch")")
+    name=$(basename "$patch" .patch)
+    ex=$(sed -n 's/^Exercise: //p' "$patch")
+    want=$(sed -n 's/^Expect: //p' "$patch")
+    dir=build/mutants/$lab/$name
+    log=$logs/mutant_$name.log
+    mkdir -p "$dir"
+    cp "solutions/$lab.c" "$dir/$lab.c"
+    if ! patch -s -p1 -d "$dir" <"$patch" >"$log" 2>&1; then
+        bad "mutant $name: patch applies to solutions/$lab.c" "$log"
+        continue
+    fi
+    EXERCISE=$ex $MAKE -s check LAB="$lab" IMPL="$dir" >>"$log" 2>&1
+    got=$(sed -n "s/^  \(PASS\|FAIL\)  $lab\/$ex.*/\1/p" "$log")
+    if [ "$got" = "$want" ]; then
+        ok "mutant $name: $ex graded $want, as it should be"
+    else
+        bad "mutant $name: expected $want, got ${got:-no verdict}" "$log"
+    fi
+done
+
+echo "racelab test: make tsan"
+log=$logs/tsan_labs.log
+$MAKE -s tsan IMPL=labs >"$log" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "make tsan exits 0 after showing races" || bad "make tsan exits 0 after showing races" "$log"
+if grep -Eq '^  counter +unsafe .* [1-9][0-9]* +lost [1-9][0-9]* of [0-9]+ updates$' "$log"; then
+    ok "make tsan: the specimen row shows reports and lost updates"
+else
+    bad "make tsan: the specimen row shows reports and lost updates" "$log"
+fi
+log=$logs/tsan_solutions.log
+$MAKE -s tsan IMPL=solutions >"$log" 2>&1
+for s in mutex spin atomic sharded; do
+    if grep -Eq "^  counter +$s +solutions/counter.c +0 +exact" "$log"; then
+        ok "make tsan IMPL=solutions: $s has no report and an exact count"
+    else
+        bad "make tsan IMPL=solutions: $s has no report and an exact count" "$log"
+    fi
+done
+
+echo "racelab test: benchmark"
+check "bench_counter --quick runs" build/release/solutions/bench_counter --quick
+
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,46 @@
+#!/bin/sh
+# tsan-demo.sh - `make tsan`: run every strategy of each lab program under
+# ThreadSanitizer, show the reports as they come, then one summary table:
+# lab, strategy, the file the strategy lives in, TSan's report count, and
+# what the run counted.
+#
+#   scripts/tsan-demo.sh IMPL LAB=ARGS...     e.g. labs "counter=-n 20000 --fuzz --seed 1"
+#
+# A viewer, not a verdict (that is `make check`): exits 0 after showing the
+# reports, non-zero only when a program crashed.
+set -u
+impl=$1
+shift
+table=$(mktemp)
+trap 'rm -f "$table" "$table.log"' EXIT
+crashed=0
+
+for spec in "$@"; do
+    lab=${spec%%=*}
+    args=${spec#*=}
+    prog=build/tsan/$impl/$lab
+    for s in $("$prog" --list); do
+        if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"; else where="$impl/$lab.c"; fi
+        printf '\n==== %s -s %s %s    [%s]\n' "$lab" "$s" "$args" "$where"
+        # shellcheck disable=SC2086 # args is a list of words on purpose
+        sanitizers/run "$prog" -s "$s" $args >"$table.log" 2>&1
+        rc=$?
+        cat "$table.log"
+        reports=$(grep -c '^WARNING: ThreadSanitizer' "$table.log")
+        outcome=$(sed -n 's/^expected \([0-9]*\), got \([0-9]*\) (lost \([0-9]*\))$/lost \3 of \1 updates/p' "$table.log" | tail -n 1)
+        [ "$outcome" = "lost 0 of ${outcome##* of }" ] && outcome="exact (${outcome##* of })"
+        case $rc in
+        0 | 1 | 66) ;;
+        *) outcome="CRASHED (exit status $rc)"; crashed=1 ;;
+        esac
+        printf '%s\t%s\t%s\t%s\t%s\n' "$lab" "$s" "$where" "$reports" "${outcome:-?}" >>"$table"
+    done
+done
+
+printf '\nracelab tsan: summary (IMPL=%s)\n' "$impl"
+printf '  %-8s  %-9s  %-33s  %-12s  %s\n' lab strategy code "TSan reports" outcome
+while IFS=$(printf '\t') read -r lab s where reports outcome; do
+    printf '  %-8s  %-9s  %-33s  %-12s  %s\n' "$lab" "$s" "$where" "$reports" "$outcome"
+done <"$table"
+echo "Races are bugs even when the count comes out right. Grade your fixes with: make check"
+exit $crashed
