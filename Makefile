@@ -59,6 +59,15 @@ IMPLFLAGS_shake := -fsanitize=thread
 EXTRA_shake = build/shake/common/shake.o
 
 VARIANTS := release tsan asan shake
+
+# The sanitizer builds remember which compiler made them: switching between
+# clang and the gcc fallback rebuilds them instead of mixing the two.
+SAN_STAMP := build/.san-cc-$(notdir $(SAN_CC))
+$(SAN_STAMP):
+	@rm -f build/.san-cc-*; mkdir -p build; touch $@
+STAMP_tsan := $(SAN_STAMP)
+STAMP_asan := $(SAN_STAMP)
+STAMP_shake := $(SAN_STAMP)
 IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
 
 # The kit's own tests, linked with the runtime only.
@@ -84,11 +93,11 @@ link = @echo "  LINK    $@"; \
        $(LDFLAGS_$(1)) $^ $(LDLIBS) $(2) -o $@
 
 define variant_rules
-build/$(1)/common/%.o: src/%.c | $$$$(@D)/
+build/$(1)/common/%.o: src/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
-build/$(1)/tests/%.o: tests/%.c | $$$$(@D)/
+build/$(1)/tests/%.o: tests/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
-build/$(1)/bench/%.o: bench/%.c | $$$$(@D)/
+build/$(1)/bench/%.o: bench/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
 $(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/tests/rltest.o \
                          build/$(1)/common/racelab.o | $$$$(@D)/
@@ -97,7 +106,7 @@ endef
 
 # $(call impl_rules,VARIANT,IMPL_DIR)
 define impl_rules
-build/$(1)/$(2)/%.o: $(2)/%.c | $$$$(@D)/
+build/$(1)/$(2)/%.o: $(2)/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1),$(IMPLFLAGS_$(1)))
 endef
 
@@ -125,7 +134,7 @@ $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
 
 # A tiny TSan program: sanitizers/run starts it first to learn whether this
 # kernel's address-space randomisation breaks TSan.
-build/tsan/aslr-probe: sanitizers/aslr-probe.c | $$(@D)/
+build/tsan/aslr-probe: sanitizers/aslr-probe.c $(SAN_STAMP) | $$(@D)/
 	@echo "  LINK    $@"
 	$(Q)$(CC_tsan) $(CFLAGS_tsan) $(LDFLAGS_tsan) $< -o $@
 

@@ -15,6 +15,9 @@
 # Full logs: build/check/IMPL/LAB-EXERCISE.{shake,tsan}.log
 # Exit status: 0 when every exercise graded passes, 1 otherwise.
 set -u
+# Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
+RACELAB_SETARCH=$(sanitizers/run --detect)
+export RACELAB_SETARCH
 impl=$1
 shift
 logdir=build/check/$impl

@@ -28,9 +28,26 @@ have_cmocka() {
     return 1
 }
 
+# Can clang build and link a ThreadSanitizer program? On Debian the TSan
+# runtime (libclang-rt-dev) is only recommended by clang, not required.
+tsan_links() { # COMPILER
+    probe=$(mktemp -d) || return 1
+    echo 'int main(void) { return 0; }' >"$probe/p.c"
+    "$1" -fsanitize=thread "$probe/p.c" -o "$probe/p" >/dev/null 2>&1
+    rc=$?
+    rm -rf "$probe"
+    return $rc
+}
+
 missing=""
-if [ $want_clang = 1 ] && ! command -v clang >/dev/null 2>&1; then
-    missing="$missing clang"
+if [ $want_clang = 1 ]; then
+    if ! command -v clang >/dev/null 2>&1; then
+        missing="$missing clang libclang-rt-dev llvm"
+    elif ! tsan_links clang; then
+        missing="$missing libclang-rt-dev"
+    fi
+    # llvm-symbolizer turns TSan's addresses into file:line.
+    command -v llvm-symbolizer >/dev/null 2>&1 || missing="$missing llvm"
 fi
 if [ $want_cmocka = 1 ] && ! have_cmocka; then
     missing="$missing libcmocka-dev"
@@ -44,6 +61,9 @@ if [ $want_test_tools = 1 ]; then
     command -v taskset >/dev/null 2>&1 || missing="$missing util-linux"
 fi
 
+missing=$(echo "$missing" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+missing=${missing% }
+missing=${missing:+ $missing}
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
         sudo=""
@@ -66,19 +86,19 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-status=ok
 if [ $want_cmocka = 1 ] && ! have_cmocka; then
     say "libcmocka-dev is still missing; the tests cannot be built."
     echo "DEPS_ERROR := libcmocka-dev is missing"
-    status=error
 fi
-if command -v clang >/dev/null 2>&1; then
+if [ $want_clang = 0 ]; then
+    echo "SAN_CC := cc"
+elif command -v clang >/dev/null 2>&1 && tsan_links clang; then
     echo "SAN_CC := clang"
-elif [ $want_clang = 1 ]; then
-    say "clang could not be had: the sanitizer builds use gcc's -fsanitize=thread instead."
+elif tsan_links gcc; then
+    say "clang's ThreadSanitizer could not be had: the sanitizer builds use gcc's -fsanitize=thread instead."
     echo "SAN_CC := gcc"
 else
-    echo "SAN_CC := cc"
+    say "neither clang nor gcc can build a ThreadSanitizer program here."
+    echo "DEPS_ERROR := no compiler with -fsanitize=thread"
 fi
-[ $status = ok ]
 exit 0

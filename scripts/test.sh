@@ -60,6 +60,10 @@ check "build: test binaries (release, asan, tsan, shake)" $MAKE -s WERROR=1 \
     build/asan/solutions/test_counter build/release/solutions/test_counter \
     build/release/solutions/bench_counter
 
+# Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
+RACELAB_SETARCH=$(sanitizers/run --detect)
+export RACELAB_SETARCH
+
 echo "racelab test: runtime"
 cmocka "runtime (release)" build/release/test_runtime
 cmocka "runtime (ASan+UBSan)" sanitizers/run build/asan/test_runtime

@@ -9,6 +9,9 @@
 # A viewer, not a verdict (that is `make check`): exits 0 after showing the
 # reports, non-zero only when a program crashed.
 set -u
+# Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
+RACELAB_SETARCH=$(sanitizers/run --detect)
+export RACELAB_SETARCH
 impl=$1
 shift
 table=$(mktemp)
@@ -19,7 +22,12 @@ for spec in "$@"; do
     lab=${spec%%=*}
     args=${spec#*=}
     prog=build/tsan/$impl/$lab
-    for s in $("$prog" --list); do
+    strategies=$(sanitizers/run "$prog" --list)
+    if [ -z "$strategies" ]; then
+        echo "tsan: $prog --list printed nothing: it does not start" >&2
+        crashed=1
+    fi
+    for s in $strategies; do
         if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"; else where="$impl/$lab.c"; fi
         printf '\n==== %s -s %s %s    [%s]\n' "$lab" "$s" "$args" "$where"
         # shellcheck disable=SC2086 # args is a list of words on purpose

@@ -11,6 +11,7 @@
 #include "counter.h"
 #include "racelab.h"
 
+#include <assert.h>
 #include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -71,6 +72,7 @@ static void spin_lock(void)
 
 static void spin_unlock(void)
 {
+    assert(atomic_load_explicit(&spin_held, memory_order_relaxed)); /* held */
     /* release: pairs with the acquire exchange in spin_lock. */
     atomic_store_explicit(&spin_held, false, memory_order_release);
 }
