@@ -3,7 +3,8 @@
 #
 # Build variants, each in its own directory under build/:
 #   release  -O2, no sanitizer: the programs and the benchmarks
-#   tsan     ThreadSanitizer: programs and tests
+#   tsan     ThreadSanitizer: programs and tests (with sanitizers/c11threads.c,
+#            so TSan sees C11 mtx_t locks too)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer: tests
 #   shake    -O2 tests whose exercise file is compiled with TSan's
 #            instrumentation but linked with src/shake.c, which turns every
@@ -55,19 +56,28 @@ CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 LDFLAGS_asan := -fsanitize=address,undefined
 CC_shake := $(SAN_CC)
 CFLAGS_shake := -O2
-IMPLFLAGS_shake := -fsanitize=thread
+# The grader judges the exercise as it would ship: without asserts, so a
+# lock taken inside assert() is seen to vanish.
+IMPLFLAGS_shake := -fsanitize=thread -DNDEBUG
+IMPLFLAGS_tsan := -DNDEBUG
 EXTRA_shake = build/shake/common/shake.o
+EXTRA_tsan = build/tsan/sanitizers/c11threads.o
 
 VARIANTS := release tsan asan shake
 
-# The sanitizer builds remember which compiler made them: switching between
-# clang and the gcc fallback rebuilds them instead of mixing the two.
-SAN_STAMP := build/.san-cc-$(notdir $(SAN_CC))
-$(SAN_STAMP):
-	@rm -f build/.san-cc-*; mkdir -p build; touch $@
-STAMP_tsan := $(SAN_STAMP)
-STAMP_asan := $(SAN_STAMP)
-STAMP_shake := $(SAN_STAMP)
+# Each variant remembers the compiler and flags that built it, in
+# build/VARIANT/flags, rewritten only when they change: objects depend on
+# it, so switching compilers (clang or the gcc fallback) or flags
+# (WERROR=1, CFLAGS=...) rebuilds instead of mixing old and new objects.
+define remember_flags
+FLAGS_$(1) := $(CC_$(1)) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) | $(IMPLFLAGS_$(1))
+$$(shell mkdir -p build/$(1) && echo '$$(FLAGS_$(1))' | cmp -s - build/$(1)/flags || \
+         echo '$$(FLAGS_$(1))' > build/$(1)/flags)
+STAMP_$(1) := build/$(1)/flags
+endef
+ifneq ($(filter-out help clean diff,$(or $(MAKECMDGOALS),all)),)
+$(foreach v,$(VARIANTS),$(eval $(call remember_flags,$(v))))
+endif
 IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
 
 # The kit's own tests, linked with the runtime only.
@@ -84,11 +94,11 @@ counter_DEMO := -t 4 -n 20000 --fuzz --seed 1
 .DEFAULT_GOAL := all
 
 # $(call compile,VARIANT,EXTRA_FLAGS)
-compile = @echo "  CC      $@"; \
+compile = @echo "  CC      $@"; $(if $(Q),,set -x;) \
           $(CC_$(1)) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) $(2) \
           -MMD -MP -c $< -o $@
 # $(call link,VARIANT,LIBS)
-link = @echo "  LINK    $@"; \
+link = @echo "  LINK    $@"; $(if $(Q),,set -x;) \
        $(CC_$(1)) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) $(LDFLAGS) \
        $(LDFLAGS_$(1)) $^ $(LDLIBS) $(2) -o $@
 
@@ -99,8 +109,10 @@ build/$(1)/tests/%.o: tests/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
 build/$(1)/bench/%.o: bench/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
+build/$(1)/sanitizers/%.o: sanitizers/%.c $(STAMP_$(1)) | $$$$(@D)/
+	$$(call compile,$(1))
 $(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/tests/rltest.o \
-                         build/$(1)/common/racelab.o | $$$$(@D)/
+                         build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
 endef
 
@@ -114,7 +126,7 @@ endef
 define lab_rules
 build/$(1)/$(2)/$(3): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) \
                       $($(3)_COMMON:%=build/$(1)/common/%.o) \
-                      build/$(1)/common/racelab.o | $$$$(@D)/
+                      build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
 build/$(1)/$(2)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o \
                            $(3:%=build/$(1)/$(2)/%.o) \
@@ -134,7 +146,7 @@ $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
 
 # A tiny TSan program: sanitizers/run starts it first to learn whether this
 # kernel's address-space randomisation breaks TSan.
-build/tsan/aslr-probe: sanitizers/aslr-probe.c $(SAN_STAMP) | $$(@D)/
+build/tsan/aslr-probe: sanitizers/aslr-probe.c $(STAMP_tsan) | $$(@D)/
 	@echo "  LINK    $@"
 	$(Q)$(CC_tsan) $(CFLAGS_tsan) $(LDFLAGS_tsan) $< -o $@
 
@@ -171,12 +183,15 @@ bench: $(LAB:%=build/release/$(BENCH_IMPL)/bench_%)
 ## diff: show the exercise: labs/LAB.c against solutions/LAB.c [LAB=]
 .PHONY: diff
 diff:
-	@for l in $(LAB); do diff -u labs/$$l.c solutions/$$l.c; done; true
+	@for l in $(LAB); do \
+	    [ -f labs/$$l.c ] || { echo "make diff: no lab '$$l' (labs: $(LABS))" >&2; exit 2; }; \
+	    diff -u labs/$$l.c solutions/$$l.c; \
+	done; true
 
 ## warnings: compile every source with -Werror, no output (CC=gcc or CC=clang)
 .PHONY: warnings
 warnings:
-	@for f in src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c; do \
+	@for f in src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c; do \
 	    $(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror -c $$f -o /dev/null || exit; \
 	done; echo "  $(CC): no warnings"
 

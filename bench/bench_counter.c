@@ -28,13 +28,14 @@ int main(int argc, char **argv)
     long iterations = 1000000, reps = 5;
     bool quick = false;
     const struct rl_opt opts[] = {
-        {"iterations", 'n', RL_OPT_LONG, "N", "increments per thread per run (default 1000000)",
-         1, 1000000000, NULL, &iterations},
-        {"reps", 'r', RL_OPT_LONG, "N", "measured rounds, best kept (default 5)",
-         1, 100, NULL, &reps},
-        {"quick", 0, RL_OPT_FLAG, NULL, "a smoke run: 20000 increments, 1 round (numbers meaningless)",
-         0, 0, NULL, &quick},
-        {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
+        {.long_name = "iterations", .short_name = 'n', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "increments per thread per run (default 1000000)",
+         .min = 1, .max = 1000000000, .dest = &iterations},
+        {.long_name = "reps", .short_name = 'r', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "measured rounds, best kept (default 5)", .min = 1, .max = 100, .dest = &reps},
+        {.long_name = "quick", .kind = RL_OPT_FLAG,
+         .help = "a smoke run: 20000 increments, 1 round (numbers meaningless)", .dest = &quick},
+        {.long_name = NULL},
     };
     const struct rl_prog prog = {
         .usage = "[-n N] [-r N] [--quick]",

@@ -56,6 +56,7 @@ struct rl_opt {
     uint64_t min, max;          /* RL_OPT_LONG and RL_OPT_U64 */
     const char *const *choices; /* RL_OPT_CHOICE */
     void *dest;                 /* bool *, long *, uint64_t * or int * */
+    bool *seen;                 /* optional: set true when the option is given */
 };
 
 struct rl_prog {

@@ -17,8 +17,10 @@
 # is on (ASan's default).
 racelab_sanitizers=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 racelab_top=$(dirname -- "$racelab_sanitizers")
-export TSAN_OPTIONS="halt_on_error=0 suppress_equal_addresses=0 exitcode=66 second_deadlock_stack=1 history_size=4 strip_path_prefix=$racelab_top/ suppressions=$racelab_sanitizers/tsan.supp ${TSAN_OPTIONS:-}"
-export ASAN_OPTIONS="detect_leaks=1 exitcode=67 strip_path_prefix=$racelab_top/ ${ASAN_OPTIONS:-}"
+# Paths are quoted for the sanitizers' own parser, so a checkout in a
+# folder with spaces works.
+export TSAN_OPTIONS="halt_on_error=0 suppress_equal_addresses=0 exitcode=66 second_deadlock_stack=1 history_size=4 strip_path_prefix='$racelab_top/' suppressions='$racelab_sanitizers/tsan.supp' ${TSAN_OPTIONS:-}"
+export ASAN_OPTIONS="detect_leaks=1 exitcode=67 strip_path_prefix='$racelab_top/' ${ASAN_OPTIONS:-}"
 # No exitcode here: TSan and ASan read UBSAN_OPTIONS too, and it would
 # override theirs. UBSan stops at the first error with a non-zero status.
 export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1 ${UBSAN_OPTIONS:-}"

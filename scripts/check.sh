@@ -49,13 +49,13 @@ for lab in "$@"; do
         [ -n "${EXERCISE:-}" ] && [ "$ex" != "$EXERCISE" ] && continue
         total=$((total + 1))
         log=$logdir/$lab-$ex
-        "$shake" --only "$ex" >"$log.shake.log" 2>&1
+        "$shake" --only "$ex" >"$log.shake.log" 2>&1 </dev/null
         rc=$?
         why=""
         if [ $rc != 0 ]; then
             why=$(reason "$log.shake.log" $rc)
         else
-            sanitizers/run "$tsan" --only "$ex" >"$log.tsan.log" 2>&1
+            sanitizers/run "$tsan" --only "$ex" >"$log.tsan.log" 2>&1 </dev/null
             rc=$?
             [ $rc != 0 ] && why="$(reason "$log.tsan.log" $rc) (TSan build)"
         fi
@@ -65,13 +65,20 @@ for lab in "$@"; do
         else
             status=1
             todo=$(echo "$hint" | sed 's/:.*//')
+            # Where to look: the TODO, or once it is gone, the exercise's
+            # first function (counter_mutex_...).
             line=$(grep -n -F "$todo" "$src" 2>/dev/null | head -n 1 | cut -d: -f1)
+            [ -n "$line" ] || line=$(grep -n "^[a-z].*${lab}_${ex}_" "$src" 2>/dev/null | head -n 1 | cut -d: -f1)
             printf '  FAIL  %s/%s: %s -- %s (%s%s)\n' "$lab" "$ex" "$why" "$hint" \
                 "$src" "${line:+:$line}"
         fi
     done <<EOF_LIST
 $exercises
 EOF_LIST
+    if [ $total = 0 ]; then
+        echo "check: no exercise '${EXERCISE:-}' in $lab (exercises: $(echo "$exercises" | cut -f1 | tr '\n' ' '))" >&2
+        exit 2
+    fi
     echo "$lab: $pass of $total exercises pass (logs: $logdir/)"
 done
 exit $status

@@ -7,7 +7,7 @@
 #   scripts/tsan-demo.sh IMPL LAB=ARGS...     e.g. labs "counter=-n 20000 --fuzz --seed 1"
 #
 # A viewer, not a verdict (that is `make check`): exits 0 after showing the
-# reports, non-zero only when a program crashed.
+# reports, non-zero only when a program crashed or hung.
 set -u
 # Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
 RACELAB_SETARCH=$(sanitizers/run --detect)
@@ -31,14 +31,20 @@ for spec in "$@"; do
         if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"; else where="$impl/$lab.c"; fi
         printf '\n==== %s -s %s %s    [%s]\n' "$lab" "$s" "$args" "$where"
         # shellcheck disable=SC2086 # args is a list of words on purpose
-        sanitizers/run "$prog" -s "$s" $args >"$table.log" 2>&1
+        # A fix that deadlocks must not hang the viewer: 60 s is a hundred
+        # times what a run takes.
+        timeout -k 5 60 sanitizers/run "$prog" -s "$s" $args >"$table.log" 2>&1 </dev/null
         rc=$?
         cat "$table.log"
         reports=$(grep -c '^WARNING: ThreadSanitizer' "$table.log")
-        outcome=$(sed -n 's/^expected \([0-9]*\), got \([0-9]*\) (lost \([0-9]*\))$/lost \3 of \1 updates/p' "$table.log" | tail -n 1)
-        [ "$outcome" = "lost 0 of ${outcome##* of }" ] && outcome="exact (${outcome##* of })"
+        outcome=$(sed -n -E 's/^expected ([0-9]+), got (-?[0-9]+) \(lost (-?[0-9]+)\)$/lost \3 of \1 updates/p' "$table.log" | tail -n 1)
+        case $outcome in
+        "lost 0 of "*) outcome="exact (${outcome#lost 0 of })" ;;
+        "lost -"*) outcome="counted ${outcome#lost -} too many, of ${outcome##* of }" ;;
+        esac
         case $rc in
         0 | 1 | 66) ;;
+        124 | 137) outcome="HUNG (stopped after 60 s: a deadlock?)"; crashed=1 ;;
         *) outcome="CRASHED (exit status $rc)"; crashed=1 ;;
         esac
         printf '%s\t%s\t%s\t%s\t%s\n' "$lab" "$s" "$where" "$reports" "${outcome:-?}" >>"$table"

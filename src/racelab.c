@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -48,9 +49,9 @@ _Noreturn void rl_exit(int status)
             status = 4;
         }
         /* The reader went away: nothing more to say to it. Drop what is
-         * still buffered so exit() does not try again. */
-        fflush(stderr);
-        _exit(status);
+         * still buffered so exit() does not try again, but do exit():
+         * sanitizers report and set the exit status in their exit hooks. */
+        __fpurge(stdout);
     }
     exit(status);
 }
@@ -129,7 +130,7 @@ static void print_help(const struct rl_prog *prog)
             n = snprintf(left, sizeof left, "    --%s", o->long_name);
         if (o->metavar && n > 0 && (size_t)n < sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", o->metavar);
-        printf("  %-24s %s", left, o->help);
+        printf("  %-28s %s", left, o->help);
         if (o->kind == RL_OPT_CHOICE) {
             printf(": ");
             for (const char *const *c = o->choices; *c; c++)
@@ -137,7 +138,7 @@ static void print_help(const struct rl_prog *prog)
         }
         printf("\n");
     }
-    printf("  %-24s %s\n", "-h, --help", "show this help and exit");
+    printf("  %-28s %s\n", "-h, --help", "show this help and exit");
 }
 
 static void set_value(const struct rl_opt *o, const char *arg)
@@ -178,6 +179,44 @@ static void set_value(const struct rl_opt *o, const char *arg)
     }
 }
 
+/* The table entry getopt_long answers with: its short letter, or 256 plus
+ * its index when it has none. NULL for anything else. */
+static const struct rl_opt *find_opt(const struct rl_prog *prog, int c)
+{
+    int i = 0;
+    for (const struct rl_opt *o = prog->opts; o->long_name; o++, i++)
+        if (c == (o->short_name ? o->short_name : 256 + i))
+            return o;
+    return NULL;
+}
+
+/* getopt_long returned '?'. optopt tells what went wrong: 0 for a long
+ * option it does not know (or cannot tell from another: "--s"), the
+ * option's own value for a flag given "=value", a letter for an unknown
+ * short option. (argv[optind - 1] names the argument only in the first
+ * case: inside a cluster such as "-xy", optind has not moved yet.) */
+_Noreturn static void option_error(const struct rl_prog *prog,
+                                   const char *last,
+                                   const struct option *longopts)
+{
+    if (optopt == 0) {
+        int len = (int)strcspn(last, "=");
+        int matches = 0;
+        for (const struct option *l = longopts; l->name; l++)
+            if (len > 2 && strncmp(l->name, last + 2, (size_t)len - 2) == 0)
+                matches++;
+        if (matches > 1)
+            rl_usage_error("option '%.*s' is ambiguous", len, last);
+        rl_usage_error("unknown option '%.*s'", len, last);
+    }
+    if (optopt == 'h')
+        rl_usage_error("option --help takes no value");
+    const struct rl_opt *o = find_opt(prog, optopt);
+    if (o)
+        rl_usage_error("option %s takes no value", opt_label(o));
+    rl_usage_error("unknown option '-%c'", optopt);
+}
+
 int rl_parse_options(int argc, char **argv, const struct rl_prog *prog)
 {
     struct option longopts[32];
@@ -208,27 +247,20 @@ int rl_parse_options(int argc, char **argv, const struct rl_prog *prog)
         int c = getopt_long(argc, argv, shortopts, longopts, NULL);
         if (c == -1)
             break;
-        const char *given = argv[optind - 1];
         if (c == 'h') {
             print_help(prog);
             rl_exit(0);
         }
-        if (c == ':')
-            rl_usage_error("option '%s' needs a value", given);
-        if (c == '?') {
-            if (strncmp(given, "--", 2) != 0)
-                rl_usage_error("unknown option '-%c'", optopt);
-            /* A long option: unknown, or a flag given a value. */
-            if (strchr(given, '='))
-                rl_usage_error("option '%s' is unknown or takes no value",
-                               given);
-            rl_usage_error("unknown option '%s'", given);
+        if (c == ':') {
+            const struct rl_opt *o = find_opt(prog, optopt);
+            rl_usage_error("option %s needs a value", o ? opt_label(o) : "?");
         }
-        const struct rl_opt *o = prog->opts;
-        for (int i = 0; o->long_name; o++, i++)
-            if (c == (o->short_name ? o->short_name : 256 + i))
-                break;
+        if (c == '?')
+            option_error(prog, argv[optind - 1], longopts);
+        const struct rl_opt *o = find_opt(prog, c);
         set_value(o, optarg);
+        if (o->seen)
+            *o->seen = true;
     }
     if (!prog->positional && optind < argc)
         rl_usage_error("unexpected argument '%s'", argv[optind]);

@@ -44,8 +44,9 @@ static void *watchdog_main(void *unused)
             break;
     }
     /* Still holding the lock: the test cannot disarm while we report. */
-    printf("[  TIMEOUT ] %s: still running after %d s (deadlock, livelock or "
-           "lost wake-up?)\n", watchdog_test, watchdog_seconds);
+    printf("[  TIMEOUT ] %s: still running after %d s (a deadlock, a lost "
+           "wake-up, or waiting that never yields the CPU?)\n",
+           watchdog_test, watchdog_seconds);
     fflush(stdout);
     fprintf(stderr, "watchdog: test '%s' still running after %d s: failing it\n",
             watchdog_test, watchdog_seconds);
@@ -167,13 +168,17 @@ int rltest_run(char *const argv[], bool close_stdout, int timeout_s,
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
+        /* Between fork and exec in a threaded process: only
+         * async-signal-safe calls (no stdio, no malloc). */
+        static const char cannot[] = "rltest_run: cannot start the program\n";
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(outp[1], 1) < 0 ||
             dup2(errp[1], 2) < 0)
             _exit(127);
         signal(SIGPIPE, SIG_DFL);
         execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        if (write(2, cannot, sizeof cannot - 1) < 0)
+            _exit(127);
         _exit(127);
     }
     close(outp[1]);
