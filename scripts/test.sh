@@ -82,8 +82,14 @@ done
 [ $rc = 0 ] && ok "make check IMPL=solutions exits 0" || bad "make check IMPL=solutions exits 0" "$log"
 cmocka "solutions under ASan+UBSan" sanitizers/run build/asan/solutions/test_counter
 cmocka "solutions under valgrind memcheck" env RACELAB_WATCHDOG_SECONDS=120 valgrind -q --error-exitcode=99 \
-    --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --leak-check=full --errors-for-leak-kinds=all \
     build/release/solutions/test_counter
+
+for s in mutex spin atomic sharded; do
+    check "solutions: counter -s $s under valgrind memcheck" valgrind -q --error-exitcode=99 \
+        --leak-check=full --errors-for-leak-kinds=all \
+        build/release/solutions/counter -s "$s" -n 2000 --fuzz --seed 1
+done
 
 echo "racelab test: the shipped exercises stay exercises"
 log=$logs/check_labs.log

@@ -28,12 +28,19 @@ static pthread_cond_t watchdog_cond;        /* signalled on arm and disarm */
 static const char *watchdog_test;           /* guarded by watchdog_lock; NULL: idle */
 static int64_t watchdog_deadline;           /* guarded by watchdog_lock */
 static int watchdog_seconds;                /* guarded by watchdog_lock */
+static bool watchdog_stopping;              /* guarded by watchdog_lock */
+static bool watchdog_started;               /* main thread only */
+static pthread_t watchdog_thread;           /* main thread only */
 
 static void *watchdog_main(void *unused)
 {
     (void)unused;
     rl_mutex_lock(&watchdog_lock);
     for (;;) {
+        if (watchdog_stopping) {
+            rl_mutex_unlock(&watchdog_lock);
+            return NULL;
+        }
         if (!watchdog_test) {
             rl_cond_wait(&watchdog_cond, &watchdog_lock);
             continue;
@@ -55,12 +62,23 @@ static void *watchdog_main(void *unused)
 
 static void watchdog_start(void)
 {
-    pthread_t t;
     rl_cond_init(&watchdog_cond);
-    rl_thread_create(&t, watchdog_main, NULL);
-    int err = pthread_detach(t);
-    if (err != 0)
-        rl_die_errno("pthread_detach", err);
+    rl_thread_create(&watchdog_thread, watchdog_main, NULL);
+    watchdog_started = true;
+}
+
+/* Ends the watchdog thread, so the binary exits with no thread running
+ * (valgrind would count its stack as "possibly lost"). */
+static void watchdog_stop(void)
+{
+    if (!watchdog_started)
+        return;
+    rl_mutex_lock(&watchdog_lock);
+    watchdog_stopping = true;
+    rl_cond_signal(&watchdog_cond);
+    rl_mutex_unlock(&watchdog_lock);
+    rl_thread_join(watchdog_thread, NULL);
+    rl_cond_destroy(&watchdog_cond);
 }
 
 int rltest_watchdog_arm(void **state)
@@ -126,6 +144,7 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
     }
     if (!found)
         rl_usage_error("option --only '%s': no such group", only);
+    watchdog_stop();
     return failed == 0 ? 0 : 1;
 }
 
