@@ -49,7 +49,8 @@ CC_release := $(CC)
 CFLAGS_release := -O2
 CC_tsan := $(SAN_CC)
 CFLAGS_tsan := -O1 -fsanitize=thread -fno-omit-frame-pointer
-LDFLAGS_tsan := -fsanitize=thread
+# No build id: TSan would print it on every line of every report.
+LDFLAGS_tsan := -fsanitize=thread -Wl,--build-id=none
 CC_asan := $(SAN_CC)
 CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
@@ -70,7 +71,7 @@ VARIANTS := release tsan asan shake
 # it, so switching compilers (clang or the gcc fallback) or flags
 # (WERROR=1, CFLAGS=...) rebuilds instead of mixing old and new objects.
 define remember_flags
-FLAGS_$(1) := $(CC_$(1)) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) | $(IMPLFLAGS_$(1))
+FLAGS_$(1) := $(CC_$(1)) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_$(1)) | $(IMPLFLAGS_$(1)) | $(LDFLAGS) $(LDFLAGS_$(1))
 $$(shell mkdir -p build/$(1) && echo '$$(FLAGS_$(1))' | cmp -s - build/$(1)/flags || \
          echo '$$(FLAGS_$(1))' > build/$(1)/flags)
 STAMP_$(1) := build/$(1)/flags
