@@ -12,7 +12,6 @@
 #include "racelab.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static const int thread_counts[] = {1, 2, 4};
 enum { NCOUNTS = sizeof thread_counts / sizeof thread_counts[0], MAX_STRATEGIES = 16 };
@@ -79,10 +78,7 @@ int main(int argc, char **argv)
         }
     }
 
-    int mutex = 0;
-    for (int i = 0; i < nstrategies; i++)
-        if (strcmp(counter_strategies[i].name, "mutex") == 0)
-            mutex = i;
+    const long mutex = counter_find("mutex") - counter_strategies;
 
     printf("\n  %-9s", "strategy");
     for (int t = 0; t < NCOUNTS; t++)

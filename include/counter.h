@@ -21,8 +21,6 @@
 #ifndef COUNTER_H
 #define COUNTER_H
 
-#include <stdbool.h>
-
 /* unsafe: the specimen. A plain long, read, then written back. Loses
  * updates; kept broken on purpose (src/counter_unsafe.c). */
 void counter_unsafe_reset(int nthreads);
@@ -53,8 +51,7 @@ long counter_sharded_total(void);
 /* ---- the lab driver (src/counter_run.c), shared by program, tests, bench */
 
 struct counter_strategy {
-    const char *name;   /* "mutex", as -s takes it */
-    bool exercise;      /* in labs/counter.c (false: the specimen) */
+    const char *name;   /* "mutex", as -s takes it; "unsafe" is the specimen */
     void (*reset)(int nthreads);
     void (*inc)(int tid);
     long (*total)(void);

@@ -28,7 +28,6 @@ enum { RL_MAX_THREADS = 64 };
 
 /* Call first in main(): remembers the program name, ignores SIGPIPE. */
 void rl_init(const char *argv0);
-const char *rl_progname(void);
 
 /* Flushes stdout and exits with status. If the reader of stdout went away
  * (EPIPE), exits with status all the same and prints nothing more. */
@@ -129,7 +128,6 @@ enum rl_fuzz_action { RL_FUZZ_NONE, RL_FUZZ_YIELD, RL_FUZZ_SLEEP };
  * worker runs. */
 void rl_fuzz_enable(uint64_t seed);
 void rl_fuzz_disable(void);
-bool rl_fuzz_enabled(void);
 
 /* Gives the calling thread its own random stream: the same (seed, stream)
  * always makes the same choices. rl_run_workers does this for its workers. */

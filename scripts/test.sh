@@ -127,6 +127,20 @@ for patch in tests/mutants/*/*.patch; do
     fi
 done
 
+# The shake build's own proof: pinned to one CPU, a load-then-store fix
+# almost never loses an update by luck; only shake's pauses after each
+# atomic load make it lose on every run.
+dir=build/mutants/counter/atomic-load-then-store
+log=$logs/shake_one_cpu.log
+if [ -d "$dir" ]; then
+    EXERCISE=atomic taskset -c 0 $MAKE -s check LAB=counter IMPL="$dir" >"$log" 2>&1
+    if grep "^  FAIL  counter/atomic: atomic, .*: expected" "$log" | grep -qv "TSan build"; then
+        ok "shake build: atomic load-then-store loses updates on one CPU"
+    else
+        bad "shake build: atomic load-then-store loses updates on one CPU" "$log"
+    fi
+fi
+
 echo "racelab test: make tsan"
 log=$logs/tsan_labs.log
 $MAKE -s tsan IMPL=labs >"$log" 2>&1

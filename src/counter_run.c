@@ -9,12 +9,12 @@
 #include <string.h>
 
 const struct counter_strategy counter_strategies[] = {
-    {"unsafe", false, counter_unsafe_reset, counter_unsafe_inc, counter_unsafe_total},
-    {"mutex", true, counter_mutex_reset, counter_mutex_inc, counter_mutex_total},
-    {"spin", true, counter_spin_reset, counter_spin_inc, counter_spin_total},
-    {"atomic", true, counter_atomic_reset, counter_atomic_inc, counter_atomic_total},
-    {"sharded", true, counter_sharded_reset, counter_sharded_inc, counter_sharded_total},
-    {NULL, false, NULL, NULL, NULL},
+    {"unsafe", counter_unsafe_reset, counter_unsafe_inc, counter_unsafe_total},
+    {"mutex", counter_mutex_reset, counter_mutex_inc, counter_mutex_total},
+    {"spin", counter_spin_reset, counter_spin_inc, counter_spin_total},
+    {"atomic", counter_atomic_reset, counter_atomic_inc, counter_atomic_total},
+    {"sharded", counter_sharded_reset, counter_sharded_inc, counter_sharded_total},
+    {NULL, NULL, NULL, NULL},
 };
 
 const struct counter_strategy *counter_find(const char *name)

@@ -35,11 +35,6 @@ void rl_init(const char *argv0)
     signal(SIGPIPE, SIG_IGN);
 }
 
-const char *rl_progname(void)
-{
-    return progname;
-}
-
 _Noreturn void rl_exit(int status)
 {
     if (fflush(stdout) == EOF || ferror(stdout)) {
@@ -471,11 +466,6 @@ void rl_fuzz_enable(uint64_t seed)
 void rl_fuzz_disable(void)
 {
     atomic_store_explicit(&fuzz_on, false, memory_order_relaxed);
-}
-
-bool rl_fuzz_enabled(void)
-{
-    return atomic_load_explicit(&fuzz_on, memory_order_relaxed);
 }
 
 void rl_fuzz_thread(unsigned stream)
