@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter
+LABS := counter queue
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -62,6 +62,12 @@ CFLAGS_shake := -O2
 IMPLFLAGS_shake := -fsanitize=thread -DNDEBUG
 IMPLFLAGS_tsan := -DNDEBUG
 EXTRA_shake = build/shake/common/shake.o
+# Calls that src/shake.c wraps with fuzz points (see there).
+SHAKE_WRAPS := pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait \
+               cnd_wait cnd_timedwait pthread_mutex_lock pthread_mutex_unlock \
+               mtx_lock mtx_unlock flockfile funlockfile fputs puts fwrite fputc \
+               putc putchar vfprintf vprintf fprintf printf __fprintf_chk __printf_chk
+LDFLAGS_shake := $(SHAKE_WRAPS:%=-Wl,--wrap=%)
 EXTRA_tsan = build/tsan/sanitizers/c11threads.o
 
 VARIANTS := release tsan asan shake
@@ -76,7 +82,7 @@ $$(shell mkdir -p build/$(1) && echo '$$(FLAGS_$(1))' | cmp -s - build/$(1)/flag
          echo '$$(FLAGS_$(1))' > build/$(1)/flags)
 STAMP_$(1) := build/$(1)/flags
 endef
-ifneq ($(filter-out help clean diff,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out help clean diff print-labs,$(or $(MAKECMDGOALS),all)),)
 $(foreach v,$(VARIANTS),$(eval $(call remember_flags,$(v))))
 endif
 IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
@@ -88,6 +94,8 @@ KIT_TESTS := test_runtime test_specimens
 # arguments `make tsan` runs each of its strategies with.
 counter_COMMON := counter_run counter_unsafe
 counter_DEMO := -t 4 -n 20000 --fuzz --seed 1
+queue_COMMON := queue_run queue_unsafe
+queue_DEMO := -p 4 -c 4 -n 2000 --fuzz --seed 1
 
 .DELETE_ON_ERROR:
 .PRECIOUS: %/
@@ -200,6 +208,11 @@ warnings:
 .PHONY: clean
 clean:
 	rm -rf build
+
+# For scripts: the list of labs.
+.PHONY: print-labs
+print-labs:
+	@echo $(LABS)
 
 ## help: list the targets
 .PHONY: help

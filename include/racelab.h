@@ -122,7 +122,7 @@ double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg);
 
 /* ---- the race-window amplifier ----------------------------------------- */
 
-enum rl_fuzz_action { RL_FUZZ_NONE, RL_FUZZ_YIELD, RL_FUZZ_SLEEP };
+enum rl_fuzz_action { RL_FUZZ_NONE, RL_FUZZ_YIELD, RL_FUZZ_SLEEP, RL_FUZZ_WAKEUP };
 
 /* Turns fuzzing on with a seed (streams restart), or off. Call while no
  * worker runs. */
@@ -136,6 +136,14 @@ void rl_fuzz_thread(unsigned stream);
 /* A named point where a race can bite. With fuzzing off it costs one load;
  * on, it may yield or sleep a few microseconds. */
 void rl_fuzz(const char *point);
+
+/* A condition wait about to block asks this first. With fuzzing on, it
+ * returns true one time in four: the caller then returns at once, as if
+ * woken for no reason, which POSIX allows ("spurious wake-up") and which a
+ * wait in an `if` instead of a `while` cannot survive. rl_cond_wait and
+ * rl_cond_timedwait ask it; so does every condition wait in the shake
+ * build (src/shake.c). Off, it costs one load and returns false. */
+bool rl_fuzz_wakeup(const char *point);
 
 /* Tooling can watch every choice at every point (called before the action,
  * in the thread that hits the point; the hook must be thread-safe). NULL

@@ -33,6 +33,12 @@ reason() { # LOG STATUS
         sed -n 's/^SUMMARY: ThreadSanitizer: /ThreadSanitizer: /p' "$1" | head -n 1
     elif grep -q '^ERROR: ' "$1"; then
         sed -n 's/^ERROR: //p' "$1" | head -n 1
+    elif grep -q '^\[  ERROR   \] --- [^[]' "$1"; then
+        # A bare cmocka assertion: name the test and the line.
+        test=$(sed -n 's/^\[  FAILED  \] \(.*[^)]\)$/\1/p' "$1" | head -n 1)
+        what=$(sed -n 's/^\[  ERROR   \] --- \([^[].*\)$/\1/p' "$1" | head -n 1)
+        where=$(sed -n 's/^\[   LINE   \] --- \([^:]*:[0-9]*\):.*/\1/p' "$1" | head -n 1)
+        echo "$test: $what (at $where)"
     else
         echo "the tests crashed (exit status $2)"
     fi
@@ -49,13 +55,13 @@ for lab in "$@"; do
         [ -n "${EXERCISE:-}" ] && [ "$ex" != "$EXERCISE" ] && continue
         total=$((total + 1))
         log=$logdir/$lab-$ex
-        "$shake" --only "$ex" >"$log.shake.log" 2>&1 </dev/null
+        "$shake" --only "$ex" --fail-fast >"$log.shake.log" 2>&1 </dev/null
         rc=$?
         why=""
         if [ $rc != 0 ]; then
             why=$(reason "$log.shake.log" $rc)
         else
-            sanitizers/run "$tsan" --only "$ex" >"$log.tsan.log" 2>&1 </dev/null
+            sanitizers/run "$tsan" --only "$ex" --fail-fast >"$log.tsan.log" 2>&1 </dev/null
             rc=$?
             [ $rc != 0 ] && why="$(reason "$log.tsan.log" $rc) (TSan build)"
         fi

@@ -37,11 +37,19 @@ for spec in "$@"; do
         rc=$?
         cat "$table.log"
         reports=$(grep -c '^WARNING: ThreadSanitizer' "$table.log")
-        outcome=$(sed -n -E 's/^expected ([0-9]+), got (-?[0-9]+) \(lost (-?[0-9]+)\)$/lost \3 of \1 updates/p' "$table.log" | tail -n 1)
+        # Each lab's verdict line, said the same way: "exact (...)" when right.
+        outcome=$(sed -n -E \
+            -e 's/^expected ([0-9]+), got (-?[0-9]+) \(lost (-?[0-9]+)\)$/lost \3 of \1 updates/p' \
+            -e 's/^sent ([0-9]+), received ([0-9]+), lost 0, duplicated 0$/exact (\1 items)/p' \
+            -e 's/^sent ([0-9]+), received ([0-9]+), lost ([0-9]+), duplicated ([0-9]+)$/got \2 of \1 items: \3 lost, \4 duplicated/p' \
+            "$table.log" | tail -n 1)
         case $outcome in
         "lost 0 of "*) outcome="exact (${outcome#lost 0 of })" ;;
         "lost -"*) outcome="counted ${outcome#lost -} too many, of ${outcome##* of }" ;;
         esac
+        broken=$(sed -n 's/^contract broken .*, first: //p' "$table.log" | head -n 1 | cut -c1-60)
+        [ -n "$broken" ] && outcome="broke the contract: $broken"
+        [ "$rc" = 1 ] && [ "${outcome#exact}" != "$outcome" ] && outcome="wrong (exit status 1)"
         case $rc in
         0 | 1 | 66) ;;
         124 | 137) outcome="HUNG (stopped after 60 s: a deadlock?)"; crashed=1 ;;

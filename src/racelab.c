@@ -324,6 +324,8 @@ void rl_cond_destroy(pthread_cond_t *c)
 
 void rl_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+    if (rl_fuzz_wakeup("cond wait: spurious wake-up"))
+        return;
     check(pthread_cond_wait(c, m), "pthread_cond_wait");
 }
 
@@ -332,6 +334,8 @@ bool rl_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
     struct timespec ts = {.tv_sec = deadline_ns / 1000000000,
                           .tv_nsec = deadline_ns % 1000000000};
+    if (rl_fuzz_wakeup("cond wait: spurious wake-up"))
+        return rl_now_ns() < deadline_ns;
     int err = pthread_cond_timedwait(c, m, &ts);
     if (err == ETIMEDOUT)
         return false;
@@ -482,10 +486,9 @@ void rl_fuzz_set_hook(rl_fuzz_hook *hook)
     atomic_store_explicit(&fuzz_hook, hook, memory_order_release);
 }
 
-void rl_fuzz(const char *point)
+/* The next number of the calling thread's stream. */
+static uint64_t fuzz_draw(void)
 {
-    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
-        return;
     unsigned epoch = atomic_load_explicit(&fuzz_epoch, memory_order_relaxed);
     if (tl_stream.epoch != epoch) { /* first point since rl_fuzz_enable */
         unsigned stream = tl_stream.named
@@ -494,18 +497,39 @@ void rl_fuzz(const char *point)
                                         memory_order_relaxed);
         seed_stream(stream);
     }
+    return splitmix64(&tl_stream.state);
+}
 
-    uint64_t r = splitmix64(&tl_stream.state);
-    unsigned pick = (unsigned)(r & 63);
-    enum rl_fuzz_action action = pick < 60 ? RL_FUZZ_NONE
-                               : pick < 62 ? RL_FUZZ_YIELD
-                                           : RL_FUZZ_SLEEP;
-
+static void fuzz_tell_hook(const char *point, enum rl_fuzz_action action)
+{
     /* acquire: pairs with the release in rl_fuzz_set_hook, so the hook's
      * own set-up is visible before it is called. */
     rl_fuzz_hook *hook = atomic_load_explicit(&fuzz_hook, memory_order_acquire);
     if (hook)
         hook(point, tl_stream.stream, action);
+}
+
+bool rl_fuzz_wakeup(const char *point)
+{
+    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+        return false;
+    if ((fuzz_draw() & 3) != 0)
+        return false;
+    fuzz_tell_hook(point, RL_FUZZ_WAKEUP);
+    return true;
+}
+
+void rl_fuzz(const char *point)
+{
+    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+        return;
+    uint64_t r = fuzz_draw();
+    unsigned pick = (unsigned)(r & 63);
+    enum rl_fuzz_action action = pick < 60 ? RL_FUZZ_NONE
+                               : pick < 62 ? RL_FUZZ_YIELD
+                                           : RL_FUZZ_SLEEP;
+
+    fuzz_tell_hook(point, action);
 
     if (action == RL_FUZZ_YIELD) {
         sched_yield();

@@ -130,3 +130,187 @@ ATOMICS(8, uint8_t)
 ATOMICS(16, uint16_t)
 ATOMICS(32, uint32_t)
 ATOMICS(64, uint64_t)
+
+/* ---- waits, locks and output: wrapped at link time ---------------------
+ *
+ * The shake build links with -Wl,--wrap=NAME for each function below (the
+ * list is SHAKE_WRAPS in the Makefile), so every call to NAME from the
+ * exercise, the driver and the tests lands here first. Each adds a fuzz
+ * point where a schedule matters but no memory access is instrumented:
+ *   - a condition wait may return at once, as if woken for no reason
+ *     (POSIX allows it): a wait in an `if` then runs on with its condition
+ *     false, on every run;
+ *   - a lock may pause before it is taken, and after it is released: two
+ *     critical sections where there should be one let another thread in;
+ *   - output may pause before each stdio call: two writes that should have
+ *     been one record let another thread's lines in between.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <threads.h>
+#include <time.h>
+
+#define WRAP(ret, name, params)                                               \
+    SHAKE_API ret __real_##name params;                                       \
+    SHAKE_API ret __wrap_##name params;                                       \
+    ret __wrap_##name params
+
+WRAP(int, pthread_cond_wait, (pthread_cond_t *c, pthread_mutex_t *m))
+{
+    return rl_fuzz_wakeup("shake: spurious wake-up") ? 0 : __real_pthread_cond_wait(c, m);
+}
+
+WRAP(int, pthread_cond_timedwait,
+     (pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t))
+{
+    return rl_fuzz_wakeup("shake: spurious wake-up") ? 0
+                                                     : __real_pthread_cond_timedwait(c, m, t);
+}
+
+WRAP(int, pthread_cond_clockwait,
+     (pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *t))
+{
+    return rl_fuzz_wakeup("shake: spurious wake-up")
+               ? 0 : __real_pthread_cond_clockwait(c, m, clk, t);
+}
+
+WRAP(int, cnd_wait, (cnd_t *c, mtx_t *m))
+{
+    return rl_fuzz_wakeup("shake: spurious wake-up") ? thrd_success : __real_cnd_wait(c, m);
+}
+
+WRAP(int, cnd_timedwait, (cnd_t *c, mtx_t *m, const struct timespec *t))
+{
+    return rl_fuzz_wakeup("shake: spurious wake-up") ? thrd_success
+                                                     : __real_cnd_timedwait(c, m, t);
+}
+
+WRAP(int, pthread_mutex_lock, (pthread_mutex_t *m))
+{
+    rl_fuzz("shake: before lock");
+    return __real_pthread_mutex_lock(m);
+}
+
+WRAP(int, pthread_mutex_unlock, (pthread_mutex_t *m))
+{
+    int err = __real_pthread_mutex_unlock(m);
+    rl_fuzz("shake: after unlock");
+    return err;
+}
+
+WRAP(int, mtx_lock, (mtx_t *m))
+{
+    rl_fuzz("shake: before lock");
+    return __real_mtx_lock(m);
+}
+
+WRAP(int, mtx_unlock, (mtx_t *m))
+{
+    int status = __real_mtx_unlock(m);
+    rl_fuzz("shake: after unlock");
+    return status;
+}
+
+WRAP(void, flockfile, (FILE *f))
+{
+    rl_fuzz("shake: before lock");
+    __real_flockfile(f);
+}
+
+WRAP(void, funlockfile, (FILE *f))
+{
+    __real_funlockfile(f);
+    rl_fuzz("shake: after unlock");
+}
+
+WRAP(int, fputs, (const char *s, FILE *f))
+{
+    rl_fuzz("shake: output");
+    return __real_fputs(s, f);
+}
+
+WRAP(int, puts, (const char *s))
+{
+    rl_fuzz("shake: output");
+    return __real_puts(s);
+}
+
+WRAP(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *f))
+{
+    rl_fuzz("shake: output");
+    return __real_fwrite(p, size, n, f);
+}
+
+WRAP(int, fputc, (int c, FILE *f))
+{
+    rl_fuzz("shake: output");
+    return __real_fputc(c, f);
+}
+
+WRAP(int, putc, (int c, FILE *f))
+{
+    rl_fuzz("shake: output");
+    return __real_putc(c, f);
+}
+
+WRAP(int, putchar, (int c))
+{
+    rl_fuzz("shake: output");
+    return __real_putchar(c);
+}
+
+WRAP(int, vfprintf, (FILE *f, const char *fmt, va_list ap))
+{
+    rl_fuzz("shake: output");
+    return __real_vfprintf(f, fmt, ap);
+}
+
+WRAP(int, vprintf, (const char *fmt, va_list ap))
+{
+    rl_fuzz("shake: output");
+    return __real_vfprintf(stdout, fmt, ap);
+}
+
+WRAP(int, fprintf, (FILE *f, const char *fmt, ...))
+{
+    rl_fuzz("shake: output");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = __real_vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+WRAP(int, printf, (const char *fmt, ...))
+{
+    rl_fuzz("shake: output");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = __real_vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* _FORTIFY_SOURCE (Ubuntu's gcc turns it on) calls these instead. */
+WRAP(int, __fprintf_chk, (FILE *f, int flag, const char *fmt, ...))
+{
+    (void)flag;
+    rl_fuzz("shake: output");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = __real_vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+WRAP(int, __printf_chk, (int flag, const char *fmt, ...))
+{
+    (void)flag;
+    rl_fuzz("shake: output");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = __real_vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}

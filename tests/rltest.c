@@ -117,6 +117,7 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
                 size_t ngroups)
 {
     const char *only = NULL;
+    bool fail_fast = false;
 
     rl_init(argv[0]);
     for (int i = 1; i < argc; i++) {
@@ -127,8 +128,10 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
             rl_exit(0);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
+        } else if (strcmp(argv[i], "--fail-fast") == 0) {
+            fail_fast = true;
         } else {
-            rl_usage_error("unknown argument '%s' (use --list or --only GROUP)",
+            rl_usage_error("unknown argument '%s' (use --list, --only GROUP, --fail-fast)",
                            argv[i]);
         }
     }
@@ -139,8 +142,19 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
         if (only ? strcmp(only, groups[g].name) != 0 : groups[g].on_request)
             continue;
         found = true;
-        failed += _cmocka_run_group_tests(groups[g].name, groups[g].tests,
-                                          groups[g].count, NULL, NULL);
+        if (!fail_fast) {
+            failed += _cmocka_run_group_tests(groups[g].name, groups[g].tests,
+                                              groups[g].count, NULL, NULL);
+            continue;
+        }
+        /* One test at a time, stopping at the first failure: a broken
+         * fix can leave threads blocked that would hang the tests after
+         * it, and the first failure is the one to read anyway. */
+        for (size_t t = 0; t < groups[g].count && failed == 0; t++)
+            failed += _cmocka_run_group_tests(groups[g].name, &groups[g].tests[t], 1,
+                                              NULL, NULL);
+        if (failed)
+            break;
     }
     if (!found)
         rl_usage_error("option --only '%s': no such group", only);

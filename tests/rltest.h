@@ -55,6 +55,7 @@ struct rltest_group {
 /* The main() of a test binary:
  *   --list         prints each exercise group as "name<TAB>hint" and exits 0
  *   --only NAME    runs only that group
+ *   --fail-fast    stops at the first failing test
  * Runs the groups and returns the exit status: 0 when all passed. */
 int rltest_main(int argc, char **argv, const struct rltest_group *groups,
                 size_t ngroups);

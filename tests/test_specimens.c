@@ -1,12 +1,12 @@
 /*
  * test_specimens.c - the specimens must stay broken, visibly: each lab's
  * racy program loses updates with --fuzz on every run (also pinned to one
- * CPU), and ThreadSanitizer names the shared variable and both racing
- * source lines.
+ * CPU), and ThreadSanitizer names the shared data and both racing source
+ * lines, a read and a write.
  *
  * These tests run the lab programs as a student would, from the top of the
- * tree: build/release/labs/counter and build/tsan/labs/counter (make test
- * builds them first). The racing lines are found by their "RACE:" comments
+ * tree: build/release/labs/LAB and build/tsan/labs/LAB (make test builds
+ * them first). The racing lines are found by their "RACE:" comments
  * in the specimen's source, so moving code does not break the test.
  */
 #include "rltest.h"
@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define UNSAFE_SRC "src/counter_unsafe.c"
 
 /* The last line of text (without its newline), in a static buffer. */
 static const char *last_line(const char *text)
@@ -31,106 +29,201 @@ static const char *last_line(const char *text)
     return line;
 }
 
-/* Runs argv, expects "expected E, got G (lost L)" with L > 0 and exit 1. */
-static void expect_lost_updates(char *const argv[])
+/* Each specimen: its program, its source, what its verdict line says, and
+ * where TSan finds the shared data. */
+struct specimen {
+    struct rltest_case base;
+    const char *lab;            /* "counter": build/.../labs/counter */
+    const char *source;         /* with the RACE: read and RACE: write marks */
+    const char *location;       /* in TSan's report: "Location is global 'x'" */
+    char *const *small;         /* arguments for a short run */
+};
+
+/* Runs argv and checks its verdict line shows the specimen's bug: exit 1
+ * and updates or items lost (or duplicated). */
+static void expect_broken(const char *lab, char *const argv[])
 {
     struct rltest_output o;
     int status = rltest_run(argv, false, 60, &o);
-    long expected = 0, got = 0, lost = 0;
-    int fields = sscanf(last_line(o.out), "expected %ld, got %ld (lost %ld)",
-                        &expected, &got, &lost);
     char line[256];
     snprintf(line, sizeof line, "%s", last_line(o.out));
     rltest_output_free(&o);
 
-    if (fields != 3)
-        fail_msg("last line is not 'expected E, got G (lost L)': '%s'", line);
+    long a = 0, b = 0, lost = 0, dup = 0;
+    bool broken;
+    if (strcmp(lab, "counter") == 0) {
+        if (sscanf(line, "expected %ld, got %ld (lost %ld)", &a, &b, &lost) != 3)
+            fail_msg("last line is not 'expected E, got G (lost L)': '%s'", line);
+        assert_int_equal(a - b, lost);
+        broken = lost > 0;
+    } else {
+        if (sscanf(line, "sent %ld, received %ld, lost %ld, duplicated %ld", &a, &b,
+                   &lost, &dup) != 4)
+            fail_msg("last line is not 'sent S, received R, lost L, duplicated D': '%s'",
+                     line);
+        assert_int_equal(a - lost + dup, b);
+        broken = lost > 0 || dup > 0;
+    }
+    if (!broken)
+        fail_msg("the %s specimen came out right: '%s'", lab, line);
     assert_int_equal(status, 1);
-    assert_int_equal(expected - got, lost);
-    if (lost <= 0)
-        fail_msg("the specimen lost nothing: '%s'", line);
 }
 
-static void unsafe_loses_updates_with_fuzz(void **state)
+static void broken_with_fuzz(void **state)
 {
-    (void)state;
-    char *argv[] = {"build/release/labs/counter", "-s", "unsafe", "--fuzz",
-                    "--seed", "7", NULL};
-    expect_lost_updates(argv);
+    const struct specimen *sp = *state;
+    char prog[64];
+    snprintf(prog, sizeof prog, "build/release/labs/%s", sp->lab);
+    char *argv[] = {prog, "-s", "unsafe", "--fuzz", "--seed", "7", NULL};
+    expect_broken(sp->lab, argv);
 }
 
-/* Pinned to one CPU, 4 x 20000 increments come out exact without --fuzz
- * (49 runs in 50 here: each thread finishes within its time slice), so
- * losing updates here shows the amplifier at work, not luck. */
-static void unsafe_loses_updates_on_one_cpu(void **state)
+/* Pinned to one CPU, the small runs come out right without --fuzz (for the
+ * counter, 49 runs in 50 here: each thread finishes within its time
+ * slice), so a broken result shows the amplifier at work, not luck. */
+static void broken_on_one_cpu(void **state)
 {
-    (void)state;
-    char *argv[] = {"taskset", "-c", "0", "build/release/labs/counter", "-s",
-                    "unsafe", "-n", "20000", "--fuzz", "--seed", "8", NULL};
-    expect_lost_updates(argv);
+    const struct specimen *sp = *state;
+    char prog[64];
+    snprintf(prog, sizeof prog, "build/release/labs/%s", sp->lab);
+    char *argv[16] = {"taskset", "-c", "0", prog, "-s", "unsafe"};
+    int n = 6;
+    for (char *const *a = sp->small; *a; a++)
+        argv[n++] = *a;
+    argv[n++] = "--fuzz";
+    argv[n++] = "--seed";
+    argv[n++] = "8";
+    argv[n] = NULL;
+    expect_broken(sp->lab, argv);
 }
 
-/* The report that mentions both racing lines, or NULL. Reports are
- * delimited by lines of '=' signs. */
-static bool report_with_both(const char *err, const char *read_at,
-                             const char *write_at)
+/* The text of line n of path, in a static buffer ("" if there is none). */
+static const char *source_line(const char *path, int n)
+{
+    static char line[512];
+    line[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return line;
+    for (int i = 1; fgets(line, sizeof line, f); i++)
+        if (i == n)
+            break;
+        else
+            line[0] = '\0';
+    fclose(f);
+    return line;
+}
+
+/* What the first "#0" frame at or after p says about source: 'r' when its
+ * line is marked "RACE: read", 'w' for "RACE: write", 0 otherwise; *line
+ * gets the line number. */
+static char frame_mark(const char *p, const char *end, const char *source, int *line)
+{
+    const char *f = strstr(p, "#0 ");
+    if (!f || f > end)
+        return 0;
+    char at[128];
+    snprintf(at, sizeof at, " %s:", source);
+    const char *eol = strchr(f, '\n');
+    const char *hit = strstr(f, at);
+    if (!hit || (eol && hit > eol))
+        return 0;
+    *line = atoi(hit + strlen(at));
+    const char *text = source_line(source, *line);
+    return strstr(text, "RACE: read") ? 'r' : strstr(text, "RACE: write") ? 'w' : 0;
+}
+
+/* Whether some data-race report names the location and, as its two
+ * accesses, a marked read and a marked write of source. Reports end with
+ * a line of '=' signs; the two accesses are the report's first two "#0"
+ * frames. *example gets the two lines of the first such report. */
+static bool report_read_and_write(const char *err, const char *source,
+                                  const char *location, int example[2])
 {
     const char *p = err;
     while ((p = strstr(p, "WARNING: ThreadSanitizer: data race")) != NULL) {
         const char *end = strstr(p, "==================");
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char *report = strndup(p, len);
-        bool both = strstr(report, read_at) && strstr(report, write_at) &&
-                    strstr(report, "Location is global 'unsafe_count'");
-        free(report);
-        if (both)
+        if (!end)
+            end = p + strlen(p);
+        const char *second = strstr(p, "  Previous ");
+        int l1 = 0, l2 = 0;
+        char a = frame_mark(p, end, source, &l1);
+        char b = second && second < end ? frame_mark(second, end, source, &l2) : 0;
+        const char *loc = strstr(p, location);
+        if (loc && loc < end && ((a == 'r' && b == 'w') || (a == 'w' && b == 'r'))) {
+            example[0] = l1;
+            example[1] = l2;
             return true;
-        p += len;
+        }
+        p = end;
     }
     return false;
 }
 
-static void tsan_names_counter_and_both_lines(void **state)
+static void tsan_names_both_lines(void **state)
 {
-    (void)state;
-    int read_line = rltest_find_line(UNSAFE_SRC, "RACE: read");
-    int write_line = rltest_find_line(UNSAFE_SRC, "RACE: write");
-    assert_true(read_line > 0 && write_line > 0);
-    char read_at[64], write_at[64];
-    snprintf(read_at, sizeof read_at, UNSAFE_SRC ":%d:", read_line);
-    snprintf(write_at, sizeof write_at, UNSAFE_SRC ":%d:", write_line);
+    const struct specimen *sp = *state;
+    assert_true(rltest_find_line(sp->source, "RACE: read") > 0);
+    assert_true(rltest_find_line(sp->source, "RACE: write") > 0);
+    char prog[64];
+    snprintf(prog, sizeof prog, "build/tsan/labs/%s", sp->lab);
 
-    char *argv[] = {"sanitizers/run", "build/tsan/labs/counter", "-s", "unsafe",
-                    "-n", "20000", "--fuzz", "--seed", "1", NULL};
+    char *argv[16] = {"sanitizers/run", prog, "-s", "unsafe"};
+    int n = 4;
+    for (char *const *a = sp->small; *a; a++)
+        argv[n++] = *a;
+    argv[n++] = "--fuzz";
+    argv[n++] = "--seed";
+    argv[n++] = "1";
+    argv[n] = NULL;
     struct rltest_output o;
     int status = rltest_run(argv, false, 120, &o);
-    bool found = report_with_both(o.err, read_at, write_at);
+    int lines[2];
+    bool found = report_read_and_write(o.err, sp->source, sp->location, lines);
     bool any = strstr(o.err, "WARNING: ThreadSanitizer: data race") != NULL;
     rltest_output_free(&o);
 
     assert_int_equal(status, 66); /* TSAN_OPTIONS exitcode: reports were made */
     if (!any)
-        fail_msg("no data race reported for the unsafe counter");
+        fail_msg("no data race reported for the %s specimen", sp->lab);
     if (!found)
-        fail_msg("no report names 'unsafe_count' with both %s and %s", read_at,
-                 write_at);
+        fail_msg("no report names '%s' with a read and a write marked RACE: in %s",
+                 sp->location, sp->source);
 }
 
-static struct rltest_case cases[] = {
-    {"counter: unsafe loses updates with --fuzz"},
-    {"counter: unsafe loses updates with --fuzz on one CPU"},
-    {"counter: TSan names unsafe_count, its read and its write"},
+static char *const counter_small[] = {"-n", "20000", NULL};
+static char *const queue_small[] = {"-n", "2000", NULL};
+
+static struct specimen specimens[] = {
+    {{"counter: unsafe loses updates with --fuzz"}, "counter",
+     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small},
+    {{"counter: unsafe loses updates with --fuzz on one CPU"}, "counter",
+     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small},
+    {{"counter: TSan names unsafe_count, its read and its write"}, "counter",
+     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small},
+    {{"queue: unsafe loses or duplicates items with --fuzz"}, "queue",
+     "src/queue_unsafe.c", "Location is heap block", queue_small},
+    {{"queue: unsafe loses or duplicates items with --fuzz on one CPU"}, "queue",
+     "src/queue_unsafe.c", "Location is heap block", queue_small},
+    {{"queue: TSan names a racing read and write of the ring"}, "queue",
+     "src/queue_unsafe.c", "Location is heap block", queue_small},
 };
 
 int main(int argc, char **argv)
 {
     struct CMUnitTest counter_tests[] = {
-        RLTEST(unsafe_loses_updates_with_fuzz, &cases[0]),
-        RLTEST(unsafe_loses_updates_on_one_cpu, &cases[1]),
-        RLTEST(tsan_names_counter_and_both_lines, &cases[2]),
+        RLTEST(broken_with_fuzz, &specimens[0]),
+        RLTEST(broken_on_one_cpu, &specimens[1]),
+        RLTEST(tsan_names_both_lines, &specimens[2]),
+    };
+    struct CMUnitTest queue_tests[] = {
+        RLTEST(broken_with_fuzz, &specimens[3]),
+        RLTEST(broken_on_one_cpu, &specimens[4]),
+        RLTEST(tsan_names_both_lines, &specimens[5]),
     };
     const struct rltest_group groups[] = {
         {"counter", NULL, counter_tests, 3, false},
+        {"queue", NULL, queue_tests, 3, false},
     };
-    return rltest_main(argc, argv, groups, 1);
+    return rltest_main(argc, argv, groups, 2);
 }
