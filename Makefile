@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter queue
+LABS := counter prints queue
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -68,7 +68,7 @@ SHAKE_WRAPS := pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait \
                mtx_lock mtx_unlock flockfile funlockfile fputs puts fwrite fputc \
                putc putchar vfprintf vprintf fprintf printf __fprintf_chk __printf_chk
 LDFLAGS_shake := $(SHAKE_WRAPS:%=-Wl,--wrap=%)
-EXTRA_tsan = build/tsan/sanitizers/c11threads.o
+EXTRA_tsan = build/tsan/sanitizers/c11threads.o build/tsan/sanitizers/stdio_locks.o
 
 VARIANTS := release tsan asan shake
 
@@ -95,6 +95,10 @@ KIT_TESTS := test_runtime test_specimens
 counter_COMMON := counter_run counter_unsafe
 counter_DEMO := -t 4 -n 20000 --fuzz --seed 1
 queue_COMMON := queue_run queue_unsafe
+# prints' printer strategy runs on lab 3's queue, from the same IMPL.
+prints_COMMON := prints_run prints_unsafe prints_check queue_run queue_unsafe
+prints_USES := queue
+prints_DEMO := -t 4 -n 200 --fuzz --seed 1 --verify
 queue_DEMO := -p 4 -c 4 -n 2000 --fuzz --seed 1
 
 .DELETE_ON_ERROR:
@@ -133,16 +137,16 @@ endef
 
 # $(call lab_rules,VARIANT,IMPL_DIR,LAB)
 define lab_rules
-build/$(1)/$(2)/$(3): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) \
+build/$(1)/$(2)/$(3): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
                       $($(3)_COMMON:%=build/$(1)/common/%.o) \
                       build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
 build/$(1)/$(2)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o \
-                           $(3:%=build/$(1)/$(2)/%.o) \
+                           $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
                            $($(3)_COMMON:%=build/$(1)/common/%.o) \
                            build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
-build/$(1)/$(2)/bench_$(3): build/$(1)/bench/bench_$(3).o $(3:%=build/$(1)/$(2)/%.o) \
+build/$(1)/$(2)/bench_$(3): build/$(1)/bench/bench_$(3).o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
                             $($(3)_COMMON:%=build/$(1)/common/%.o) \
                             build/$(1)/common/racelab.o | $$$$(@D)/
 	$$(call link,$(1))

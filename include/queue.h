@@ -124,7 +124,10 @@ long queue_locked_length(struct queue_locked *q);
 /* lockfree: a bounded multi-producer multi-consumer ring with a sequence
  * number per slot (Dmitry Vyukov's design). try_put and try_get never
  * block and never lock; put and get wait by backing off: spin, yield, then
- * sleep. */
+ * sleep. Weaker than the contract above in one way: try_get may say
+ * QUEUE_EMPTY while a put at the head is still writing its item, even if
+ * later items are already in (and try_put may see a stale FULL); the
+ * waiting calls just try again. */
 struct queue_lockfree;
 struct queue_lockfree *queue_lockfree_create(long capacity);
 void queue_lockfree_destroy(struct queue_lockfree *q);
@@ -167,6 +170,9 @@ struct queue_config {
     long capacity;
     bool pills;                 /* shut down with poison pills, not close */
     bool watch_length;          /* one more thread calls length() throughout */
+    bool close_midway;          /* producer 0 closes the queue a third of the way
+                                   through its items, while the others still put;
+                                   puts refused after that are not errors */
 };
 enum { QUEUE_MAX_SIDE = 16 };
 
@@ -185,8 +191,8 @@ struct queue_result {
 
 /* Runs producers and consumers through one queue of strategy s, checks
  * every item, and returns what it saw. The last producer to finish closes
- * the queue (or puts one pill per consumer). Dies with a message when the
- * queue cannot be created. progress, when not NULL, is bumped on every
+ * the queue (or puts one pill per consumer). A queue that cannot be
+ * created is reported in bad_status and first_error. progress, when not NULL, is bumped on every
  * item moved, for a caller that watches for a deadlock. */
 struct queue_result queue_run(const struct queue_strategy *s,
                               const struct queue_config *cfg,

@@ -140,7 +140,7 @@ grade_mutant() { # PATCH: prints "VERDICT", the log is build/test/mutant_NAME.lo
     dir=build/mutants/$lab/$name
     log=$logs/mutant_$name.log
     mkdir -p "$dir"
-    cp "solutions/$lab.c" "$dir/$lab.c"
+    cp solutions/*.c "$dir/" # the lab's file, and those it uses (prints: queue.c)
     if ! patch -s -p1 -d "$dir" <"$patch" >"$log" 2>&1; then
         echo "patch does not apply" >>"$log"
         return

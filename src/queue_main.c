@@ -5,7 +5,8 @@
  *   queue [-s STRATEGY] [-p PRODUCERS] [-c CONSUMERS] [-n ITEMS]
  *         [-k CAPACITY] [--pills] [--fuzz] [--seed N]
  *
- * The last line is always "sent S, received R, lost L, duplicated D".
+ * The last line is "sent S, received R, lost L, duplicated D", unless the
+ * run got stuck (exit 3).
  * Exit status: 0 when every item arrived exactly once and in order per
  * producer, 1 when not, 2 on a usage error, 3 when the run stopped moving
  * (a deadlock: no item moved for 10 seconds).
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
          .help = "widen the race windows: random yields and sleeps at marked points",
          .dest = &fuzz},
         {.long_name = "seed", .kind = RL_OPT_U64, .metavar = "N",
-         .help = "seed for --fuzz, to repeat a run exactly (default: random, printed)",
+         .help = "seed for --fuzz: the same pauses again (default: random, printed)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
          .help = "print the strategy names, one per line, and exit", .dest = &list},

@@ -175,7 +175,11 @@ static void producer(struct run *run, int p)
     const struct queue_config *cfg = run->cfg;
     long i;
     for (i = 0; i < cfg->items; i++) {
+        if (cfg->close_midway && p == 0 && i == cfg->items / 3)
+            queue_close(run->q);
         enum queue_status s = queue_put(run->q, item_of(p * cfg->items + i));
+        if (s == QUEUE_CLOSED && cfg->close_midway)
+            break; /* closed under our feet, as planned */
         if (s != QUEUE_OK) {
             broke_contract(run, "put returned '%s' on an open queue (producer %d, item %ld)",
                            queue_status_name(s), p, i);

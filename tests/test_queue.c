@@ -47,10 +47,11 @@
  * race and slows every access, the shake build needs many pauses to land
  * in the right places. */
 #ifdef UNDER_TSAN
-enum { STRESS_ITEMS = 600 };
+enum { STRESS_ITEMS = 600, CLOSE_ROUNDS = 50 };
 #else
-enum { STRESS_ITEMS = 6000 };
+enum { STRESS_ITEMS = 6000, CLOSE_ROUNDS = 300 };
 #endif
+enum { CLOSE_ITEMS = 24 }; /* per producer, per run of the close-midway shape */
 enum { SEED = 3000 };
 
 /* How long a blocked call is given to show it returns too early, and how
@@ -368,17 +369,24 @@ static void test_timed_get(void **state)
     struct queue *q = make(c, 2);
     void *item = NULL;
 
-    /* Empty: gives up after its time, not before, not much after. */
-    int64_t t0 = rl_now_ns();
-    enum queue_status s = queue_get_timeout(q, &item, wait_s);
-    double took = (double)(rl_now_ns() - t0) / 1e9;
-    if (s != QUEUE_TIMEOUT)
-        fail_msg("get_timeout(%.1f s) on an empty queue returned '%s', not 'timeout'",
-                 wait_s, queue_status_name(s));
-    if (took < wait_s)
-        fail_msg("get_timeout(%.1f s) gave up after %.3f s: too early", wait_s, took);
-    if (took > wait_s + WAKE_S)
-        fail_msg("get_timeout(%.1f s) took %.3f s", wait_s, took);
+    /* Empty: gives up after its time, not before, not much after. Several
+     * seeds, so that some wait wakes for no reason (see rl_fuzz_wakeup)
+     * and a single wait in an `if` is caught giving up early. */
+    for (uint64_t k = 0; k < 8; k++) {
+        rl_fuzz_enable(SEED + 50 + k);
+        double w = k == 0 ? wait_s : wait_s / 8;
+        int64_t t0 = rl_now_ns();
+        enum queue_status s = queue_get_timeout(q, &item, w);
+        double took = (double)(rl_now_ns() - t0) / 1e9;
+        if (s != QUEUE_TIMEOUT)
+            fail_msg("get_timeout(%.3f s) on an empty queue returned '%s', not 'timeout'",
+                     w, queue_status_name(s));
+        if (took < w)
+            fail_msg("get_timeout(%.3f s) gave up after %.3f s: too early (a wait that "
+                     "woke up must wait again until the deadline)", w, took);
+        if (took > w + WAKE_S)
+            fail_msg("get_timeout(%.3f s) took %.3f s", w, took);
+    }
     EXPECT(queue_get_timeout(q, &item, 0), QUEUE_TIMEOUT);
     EXPECT(queue_get_timeout(q, &item, -1), QUEUE_TIMEOUT);
 
@@ -427,10 +435,22 @@ static void *stress_main(void *arg)
 /* The run goes on in another thread while this one watches it move: a run
  * that stops moving fails in seconds, with the counts so far, instead of
  * waiting for the watchdog. */
+static void stress_once(const struct queue_case *c, uint64_t seed, int round);
+
 static void test_stress(void **state)
 {
     const struct queue_case *c = *state;
-    rl_fuzz_enable(SEED + (uint64_t)c->cfg.producers * 100 + (uint64_t)c->cfg.consumers);
+    uint64_t seed = SEED + (uint64_t)c->cfg.producers * 100 + (uint64_t)c->cfg.consumers;
+    /* A close that races with puts has one chance per run to hit a bad
+     * moment: give it many short runs. */
+    int rounds = c->cfg.close_midway ? CLOSE_ROUNDS : 1;
+    for (int round = 0; round < rounds; round++)
+        stress_once(c, seed + (uint64_t)round * 7919, round);
+}
+
+static void stress_once(const struct queue_case *c, uint64_t seed, int round)
+{
+    rl_fuzz_enable(seed);
     struct stress *st = calloc(1, sizeof *st); /* leaked if the run is stuck */
     assert_non_null(st);
     st->c = c;
@@ -454,11 +474,13 @@ static void test_stress(void **state)
     struct queue_result r = st->r;
     free(st);
     if (r.bad_status > 0 || r.bad_length > 0)
-        fail_msg("%s: %s", c->name, r.first_error);
+        fail_msg("%s, run %d: %s", c->name, round + 1, r.first_error);
     if (!queue_result_ok(&r))
-        fail_msg("%s: sent %ld, received %ld, lost %ld, duplicated %ld, out of order %ld",
-                 c->name, r.sent, r.received, r.lost, r.duplicated, r.out_of_order);
-    assert_int_equal(r.sent, (long)c->cfg.producers * c->cfg.items);
+        fail_msg("%s, run %d: sent %ld, received %ld, lost %ld, duplicated %ld, out of "
+                 "order %ld", c->name, round + 1, r.sent, r.received, r.lost, r.duplicated,
+                 r.out_of_order);
+    if (!c->cfg.close_midway)
+        assert_int_equal(r.sent, (long)c->cfg.producers * c->cfg.items);
     assert_int_equal(r.received, r.sent);
 }
 
@@ -466,12 +488,13 @@ static void test_stress(void **state)
  * consumers fighting over one slot (stolen and spurious wake-ups); many
  * producers on a tiny queue; both again with pills. */
 static const struct queue_config shapes[] = {
-    {1, 1, 0, 4, false, true},
-    {4, 4, 0, 16, false, true},
-    {1, 8, 0, 1, false, true},
-    {8, 1, 0, 2, false, true},
-    {4, 4, 0, 1, true, true},
-    {2, 6, 0, 3, true, true},
+    {1, 1, 0, 4, false, true, false},
+    {4, 4, 0, 16, false, true, false},
+    {1, 8, 0, 1, false, true, false},
+    {8, 1, 0, 2, false, true, false},
+    {4, 4, 0, 1, true, true, false},
+    {2, 6, 0, 3, true, true, false},
+    {8, 2, 0, 64, false, true, true},
 };
 enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
 
@@ -520,13 +543,16 @@ int main(int argc, char **argv)
                 fn = singles[k].fn;
             } else {
                 c->cfg = shapes[k - NSINGLES];
-                c->cfg.items = STRESS_ITEMS / c->cfg.producers;
+                c->cfg.items = c->cfg.close_midway ? CLOSE_ITEMS
+                                                   : STRESS_ITEMS / c->cfg.producers;
                 snprintf(c->name, sizeof c->name,
                          "%s: %d producer%s, %d consumer%s, capacity %ld, %s, fuzz",
                          exercises[e].strategy, c->cfg.producers,
                          c->cfg.producers == 1 ? "" : "s", c->cfg.consumers,
                          c->cfg.consumers == 1 ? "" : "s", c->cfg.capacity,
-                         c->cfg.pills ? "poison pills" : "close");
+                         c->cfg.pills ? "poison pills"
+                         : c->cfg.close_midway ? "closed while producers put, many runs"
+                                               : "close");
             }
             c->base.name = c->name;
             tests[e][k] = (struct CMUnitTest)RLTEST(fn, c);

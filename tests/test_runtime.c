@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define COUNTER "build/release/solutions/counter"
+#define PRINTS "build/release/solutions/prints"
 
 /* ---- numbers ----------------------------------------------------------- */
 
@@ -141,6 +142,26 @@ static void closed_pipe_exits_cleanly(void **state)
     rltest_output_free(&o);
     assert_int_equal(status, 0); /* the count was exact; nobody was reading */
     assert_string_equal(err, "");
+}
+
+/* A hundred million records into a pipe nobody reads: the run must notice
+ * the reader is gone and stop at once, quietly (the 30 s limit is a
+ * thousand times what that takes; writing them all would take minutes). */
+static void prints_into_closed_pipe_stops_quietly(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        char *argv[] = {PRINTS, "-s", k ? "printer" : "mutex", "-n", "100000000", NULL};
+        struct rltest_output o;
+        int status = rltest_run(argv, true, 30, &o);
+        char err[256];
+        snprintf(err, sizeof err, "%s", o.err);
+        rltest_output_free(&o);
+        assert_int_equal(status, 0);
+        /* stderr holds the settings line, and nothing else */
+        if (strncmp(err, "prints: strategy ", 17) != 0 || strchr(err, '\n') != err + strlen(err) - 1)
+            fail_msg("stderr should be the settings line only, got: '%s'", err);
+    }
 }
 
 /* ---- checked wrappers --------------------------------------------------- */
@@ -336,6 +357,7 @@ static struct rltest_case cases[] = {
     {"fuzz: off means no point is hit"},
     {"watchdog: a hung test fails by name"},
     {"hangs on purpose"},
+    {"prints into a closed pipe stops at once, quietly"},
 };
 
 int main(int argc, char **argv)
@@ -345,6 +367,7 @@ int main(int argc, char **argv)
         RLTEST(bad_options_exit_2_with_one_line, &cases[1]),
         RLTEST(help_exits_0, &cases[2]),
         RLTEST(closed_pipe_exits_cleanly, &cases[3]),
+        RLTEST(prints_into_closed_pipe_stops_quietly, &cases[11]),
         RLTEST(wrapper_reports_the_error_code_and_aborts, &cases[4]),
         RLTEST(timedwait_times_out, &cases[5]),
         RLTEST(workers_each_run_once, &cases[6]),

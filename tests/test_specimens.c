@@ -37,6 +37,7 @@ struct specimen {
     const char *source;         /* with the RACE: read and RACE: write marks */
     const char *location;       /* in TSan's report: "Location is global 'x'" */
     char *const *small;         /* arguments for a short run */
+    char *const *always;        /* arguments for every run (NULL: none) */
 };
 
 /* Runs argv and checks its verdict line shows the specimen's bug: exit 1
@@ -56,6 +57,10 @@ static void expect_broken(const char *lab, char *const argv[])
             fail_msg("last line is not 'expected E, got G (lost L)': '%s'", line);
         assert_int_equal(a - b, lost);
         broken = lost > 0;
+    } else if (strcmp(lab, "prints") == 0) {
+        if (strncmp(line, "verdict: ", 9) != 0)
+            fail_msg("last line is not the checker's verdict: '%s'", line);
+        broken = strncmp(line, "verdict: broken at line ", 24) == 0;
     } else {
         if (sscanf(line, "sent %ld, received %ld, lost %ld, duplicated %ld", &a, &b,
                    &lost, &dup) != 4)
@@ -74,7 +79,14 @@ static void broken_with_fuzz(void **state)
     const struct specimen *sp = *state;
     char prog[64];
     snprintf(prog, sizeof prog, "build/release/labs/%s", sp->lab);
-    char *argv[] = {prog, "-s", "unsafe", "--fuzz", "--seed", "7", NULL};
+    char *argv[16] = {prog, "-s", "unsafe"};
+    int n = 3;
+    for (char *const *a = sp->always; a && *a; a++)
+        argv[n++] = *a;
+    argv[n++] = "--fuzz";
+    argv[n++] = "--seed";
+    argv[n++] = "7";
+    argv[n] = NULL;
     expect_broken(sp->lab, argv);
 }
 
@@ -89,6 +101,8 @@ static void broken_on_one_cpu(void **state)
     char *argv[16] = {"taskset", "-c", "0", prog, "-s", "unsafe"};
     int n = 6;
     for (char *const *a = sp->small; *a; a++)
+        argv[n++] = *a;
+    for (char *const *a = sp->always; a && *a; a++)
         argv[n++] = *a;
     argv[n++] = "--fuzz";
     argv[n++] = "--seed";
@@ -172,6 +186,8 @@ static void tsan_names_both_lines(void **state)
     int n = 4;
     for (char *const *a = sp->small; *a; a++)
         argv[n++] = *a;
+    for (char *const *a = sp->always; a && *a; a++)
+        argv[n++] = *a;
     argv[n++] = "--fuzz";
     argv[n++] = "--seed";
     argv[n++] = "1";
@@ -193,20 +209,31 @@ static void tsan_names_both_lines(void **state)
 
 static char *const counter_small[] = {"-n", "20000", NULL};
 static char *const queue_small[] = {"-n", "2000", NULL};
+static char *const prints_small[] = {"-n", "200", NULL};
+static char *const prints_always[] = {"--verify", NULL};
 
 static struct specimen specimens[] = {
     {{"counter: unsafe loses updates with --fuzz"}, "counter",
-     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small},
+     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small, NULL},
     {{"counter: unsafe loses updates with --fuzz on one CPU"}, "counter",
-     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small},
+     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small, NULL},
     {{"counter: TSan names unsafe_count, its read and its write"}, "counter",
-     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small},
+     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small, NULL},
     {{"queue: unsafe loses or duplicates items with --fuzz"}, "queue",
-     "src/queue_unsafe.c", "Location is heap block", queue_small},
+     "src/queue_unsafe.c", "Location is heap block", queue_small, NULL},
     {{"queue: unsafe loses or duplicates items with --fuzz on one CPU"}, "queue",
-     "src/queue_unsafe.c", "Location is heap block", queue_small},
+     "src/queue_unsafe.c", "Location is heap block", queue_small, NULL},
     {{"queue: TSan names a racing read and write of the ring"}, "queue",
-     "src/queue_unsafe.c", "Location is heap block", queue_small},
+     "src/queue_unsafe.c", "Location is heap block", queue_small, NULL},
+    {{"prints: unsafe breaks records with --fuzz"}, "prints",
+     "src/prints_unsafe.c", "Location is global 'unsafe_count'", prints_small,
+     prints_always},
+    {{"prints: unsafe breaks records with --fuzz on one CPU"}, "prints",
+     "src/prints_unsafe.c", "Location is global 'unsafe_count'", prints_small,
+     prints_always},
+    {{"prints: TSan names unsafe_count, its read and its write"}, "prints",
+     "src/prints_unsafe.c", "Location is global 'unsafe_count'", prints_small,
+     prints_always},
 };
 
 int main(int argc, char **argv)
@@ -221,9 +248,15 @@ int main(int argc, char **argv)
         RLTEST(broken_on_one_cpu, &specimens[4]),
         RLTEST(tsan_names_both_lines, &specimens[5]),
     };
+    struct CMUnitTest prints_tests[] = {
+        RLTEST(broken_with_fuzz, &specimens[6]),
+        RLTEST(broken_on_one_cpu, &specimens[7]),
+        RLTEST(tsan_names_both_lines, &specimens[8]),
+    };
     const struct rltest_group groups[] = {
         {"counter", NULL, counter_tests, 3, false},
         {"queue", NULL, queue_tests, 3, false},
+        {"prints", NULL, prints_tests, 3, false},
     };
-    return rltest_main(argc, argv, groups, 2);
+    return rltest_main(argc, argv, groups, 3);
 }

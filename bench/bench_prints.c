@@ -1,0 +1,88 @@
+/*
+ * bench_prints.c - lab 2's benchmark: records per second for each strategy
+ * at 1, 2 and 4 workers, and each one's ratio to mutex.
+ *
+ * The records go to /dev/null through the same output stream the program
+ * uses, so the numbers are the cost of the locking and of stdio, not of a
+ * terminal or a pipe reader. Measured in one run: one warm-up round, then
+ * REPS rounds interleaving every (strategy, workers) pair, best time kept.
+ * -O2, no sanitizer, no fuzz. A program that reports, not a test.
+ */
+#include "prints.h"
+#include "racelab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+static const int worker_counts[] = {1, 2, 4};
+enum { NCOUNTS = sizeof worker_counts / sizeof worker_counts[0], MAX_STRATEGIES = 8 };
+
+int main(int argc, char **argv)
+{
+    long records = 200000, reps = 5;
+    bool quick = false;
+    const struct rl_opt opts[] = {
+        {.long_name = "records", .short_name = 'n', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "records per run (default 200000)", .min = 1, .max = 100000000,
+         .dest = &records},
+        {.long_name = "reps", .short_name = 'r', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "measured rounds, best kept (default 5)", .min = 1, .max = 100, .dest = &reps},
+        {.long_name = "quick", .kind = RL_OPT_FLAG,
+         .help = "a smoke run: 5000 records, 1 round (numbers meaningless)", .dest = &quick},
+        {.long_name = NULL},
+    };
+    const struct rl_prog prog = {
+        .usage = "[-n N] [-r N] [--quick]",
+        .about = "Lab 2 benchmark: records per second of every prints strategy at 1, 2\n"
+                 "and 4 workers, best of N interleaved rounds, with ratios to mutex.",
+        .opts = opts,
+    };
+    rl_init(argv[0]);
+    rl_parse_options(argc, argv, &prog);
+    if (quick) {
+        records = 5000;
+        reps = 1;
+    }
+
+    int nstrategies = 0;
+    while (prints_strategies[nstrategies].name && nstrategies < MAX_STRATEGIES)
+        nstrategies++;
+    double best[MAX_STRATEGIES][NCOUNTS];
+    for (int i = 0; i < nstrategies; i++)
+        for (int t = 0; t < NCOUNTS; t++)
+            best[i][t] = 1e30;
+
+    printf("bench prints: %ld records per run to /dev/null, best of %ld rounds\n", records,
+           reps);
+    fflush(stdout);
+    for (long round = 0; round <= reps; round++) { /* round 0: warm-up */
+        for (int t = 0; t < NCOUNTS; t++) {
+            for (int i = 0; i < nstrategies; i++) {
+                int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                    rl_die_errno("open /dev/null", errno);
+                FILE *out = prints_open_output(fd);
+                double s = prints_run(&prints_strategies[i], out, worker_counts[t], records);
+                fclose(out);
+                if (round > 0 && s > 0 && s < best[i][t])
+                    best[i][t] = s;
+            }
+        }
+    }
+
+    const long mutex = prints_find("mutex") - prints_strategies;
+    printf("\n  %-8s", "strategy");
+    for (int t = 0; t < NCOUNTS; t++)
+        printf("  %d worker%s  M rec/s  x mutex", worker_counts[t],
+               worker_counts[t] == 1 ? " " : "s");
+    printf("\n");
+    for (int i = 0; i < nstrategies; i++) {
+        printf("  %-8s", prints_strategies[i].name);
+        for (int t = 0; t < NCOUNTS; t++)
+            printf("  %17.2f  %7.2f", (double)records / best[i][t] / 1e6,
+                   best[mutex][t] / best[i][t]);
+        printf("%s\n", i == 0 ? "  (wrong output: not a fair comparison)" : "");
+    }
+    rl_exit(0);
+}
