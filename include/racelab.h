@@ -124,6 +124,12 @@ double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg);
 
 enum rl_fuzz_action { RL_FUZZ_NONE, RL_FUZZ_YIELD, RL_FUZZ_SLEEP, RL_FUZZ_WAKEUP };
 
+/* What every lab program does with its --fuzz and --seed options: --seed
+ * without --fuzz is a usage error (exit 2); --fuzz without --seed picks a
+ * seed from the time and pid. Turns fuzzing on when fuzz is true and
+ * returns the seed in use (to print, so a run can be repeated). */
+uint64_t rl_fuzz_from_options(bool fuzz, bool seed_given, uint64_t seed);
+
 /* Turns fuzzing on with a seed (streams restart), or off. Call while no
  * worker runs. */
 void rl_fuzz_enable(uint64_t seed);

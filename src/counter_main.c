@@ -12,8 +12,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <time.h>
-#include <unistd.h>
 
 /* With these defaults `unsafe` loses updates on every run on two cores,
  * fuzz or no fuzz (docs/counter.md shows the numbers, bench/counter_odds.sh measures them). */
@@ -71,12 +69,7 @@ int main(int argc, char **argv)
             printf("%s\n", s->name);
         rl_exit(0);
     }
-    if (seed_given && !fuzz)
-        rl_usage_error("option --seed '%" PRIu64 "': only means something with --fuzz", seed);
-    if (fuzz && !seed_given)
-        seed = (uint64_t)time(NULL) % 1000000 * 1000 + (uint64_t)getpid() % 1000;
-    if (fuzz)
-        rl_fuzz_enable(seed);
+    seed = rl_fuzz_from_options(fuzz, seed_given, seed);
 
     const struct counter_strategy *s = &counter_strategies[strategy];
     printf("counter: strategy %s, %ld threads x %ld increments", s->name,

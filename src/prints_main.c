@@ -154,12 +154,7 @@ int main(int argc, char **argv)
         rl_usage_error("unexpected operand '%s' (only --check reads a FILE)", argv[first]);
     if (ordered)
         rl_usage_error("option --ordered only goes with --check");
-    if (seed_given && !fuzz)
-        rl_usage_error("option --seed '%" PRIu64 "': only means something with --fuzz", seed);
-    if (fuzz && !seed_given)
-        seed = (uint64_t)time(NULL) % 1000000 * 1000 + (uint64_t)getpid() % 1000;
-    if (fuzz)
-        rl_fuzz_enable(seed);
+    seed = rl_fuzz_from_options(fuzz, seed_given, seed);
 
     const struct prints_strategy *s = &prints_strategies[strategy];
     /* The settings line goes where the records do not: stdout with

@@ -109,12 +109,7 @@ int main(int argc, char **argv)
             printf("%s\n", names[i]);
         rl_exit(0);
     }
-    if (seed_given && !fuzz)
-        rl_usage_error("option --seed '%" PRIu64 "': only means something with --fuzz", seed);
-    if (fuzz && !seed_given)
-        seed = (uint64_t)time(NULL) % 1000000 * 1000 + (uint64_t)getpid() % 1000;
-    if (fuzz)
-        rl_fuzz_enable(seed);
+    seed = rl_fuzz_from_options(fuzz, seed_given, seed);
 
     const struct queue_strategy *s = queue_strategies[strategy];
     struct queue_config cfg = {

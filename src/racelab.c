@@ -467,6 +467,18 @@ void rl_fuzz_enable(uint64_t seed)
     atomic_store_explicit(&fuzz_on, true, memory_order_relaxed);
 }
 
+uint64_t rl_fuzz_from_options(bool fuzz, bool seed_given, uint64_t seed)
+{
+    if (seed_given && !fuzz)
+        rl_usage_error("option --seed '%" PRIu64 "': only means something with --fuzz", seed);
+    if (!fuzz)
+        return 0;
+    if (!seed_given)
+        seed = (uint64_t)time(NULL) % 1000000 * 1000 + (uint64_t)getpid() % 1000;
+    rl_fuzz_enable(seed);
+    return seed;
+}
+
 void rl_fuzz_disable(void)
 {
     atomic_store_explicit(&fuzz_on, false, memory_order_relaxed);

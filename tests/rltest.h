@@ -25,6 +25,16 @@
 #include <cmocka.h>
 #include <stdbool.h>
 
+/* UNDER_TSAN is defined in a ThreadSanitizer build (gcc or clang): tests
+ * that need many iterations to make a race bite need few under TSan. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+
 struct rltest_case {
     const char *name;
 };

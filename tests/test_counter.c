@@ -21,13 +21,6 @@
 /* The shake build needs many increments for the pauses to land between a
  * read and a write; ThreadSanitizer needs only a few to see a race, and
  * slows every access tenfold, so the TSan build counts less. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
 #ifdef UNDER_TSAN
 enum { ITERATIONS = 400 };
 #else

@@ -36,13 +36,6 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
 /* Items moved through the queue per stress test: TSan needs few to see a
  * race and slows every access, the shake build needs many pauses to land
  * in the right places. */
