@@ -45,7 +45,7 @@ int main(int argc, char **argv)
          .help = "widen the race window: random yields and sleeps at marked points",
          .dest = &fuzz},
         {.long_name = "seed", .kind = RL_OPT_U64, .metavar = "N",
-         .help = "seed for --fuzz, to repeat a run exactly (default: random, printed)",
+         .help = "seed for --fuzz: the same pauses again (default: random, printed)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
          .help = "print the strategy names, one per line, and exit", .dest = &list},

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
          .help = "widen the race windows: random yields and sleeps at marked points",
          .dest = &fuzz},
         {.long_name = "seed", .kind = RL_OPT_U64, .metavar = "N",
-         .help = "seed for --fuzz, to repeat a run exactly (default: random, shown)",
+         .help = "seed for --fuzz: the same pauses again (default: random, shown)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "verify", .kind = RL_OPT_FLAG,
          .help = "check the records in-process and print only the verdict",
