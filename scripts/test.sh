@@ -108,6 +108,7 @@ memcheck() { # LAB ARGS...
 memcheck counter -n 2000
 memcheck queue -n 500
 memcheck queue -n 500 --pills -k 1
+memcheck prints -n 200
 
 # The stress size, without sanitizers: 4 x 4 threads, a million items.
 for s in locked lockfree; do

@@ -42,7 +42,8 @@ for spec in "$@"; do
             -e 's/^expected ([0-9]+), got (-?[0-9]+) \(lost (-?[0-9]+)\)$/lost \3 of \1 updates/p' \
             -e 's/^sent ([0-9]+), received ([0-9]+), lost 0, duplicated 0$/exact (\1 items)/p' \
             -e 's/^verdict: ok, ([0-9]+) records.*/exact (\1 records)/p' \
-            -e 's/^verdict: broken at (line [0-9]+): (.{0,45}).*/broken at \1: \2/p' \
+            -e 's/^verdict: broken at (line [0-9]+): (.{0,36}[^ ]*) .{8,}/broken at \1: \2 .../p' \
+            -e 's/^verdict: broken at (line [0-9]+): (.*)$/broken at \1: \2/p' \
             -e 's/^sent ([0-9]+), received ([0-9]+), lost ([0-9]+), duplicated ([0-9]+)$/got \2 of \1 items: \3 lost, \4 duplicated/p' \
             "$table.log" | tail -n 1)
         case $outcome in

@@ -149,11 +149,13 @@ struct run {
 
 static void *item_of(long id) { return (void *)(uintptr_t)(id + 1); }
 
-static void broke_contract(struct run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void broke_contract(struct run *run, const char *fmt, ...)
+/* Counts one broken call in *counter (bad_status or bad_length) and keeps
+ * the first message of the run. */
+static void broke_contract(struct run *run, atomic_long *counter, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void broke_contract(struct run *run, atomic_long *counter, const char *fmt, ...)
 {
-    atomic_fetch_add_explicit(&run->bad_status, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
     rl_mutex_lock(&run->error_lock);
     if (run->first_error[0] == '\0') {
         va_list ap;
@@ -181,7 +183,7 @@ static void producer(struct run *run, int p)
         if (s == QUEUE_CLOSED && cfg->close_midway)
             break; /* closed under our feet, as planned */
         if (s != QUEUE_OK) {
-            broke_contract(run, "put returned '%s' on an open queue (producer %d, item %ld)",
+            broke_contract(run, &run->bad_status, "put returned '%s' on an open queue (producer %d, item %ld)",
                            queue_status_name(s), p, i);
             break;
         }
@@ -200,7 +202,7 @@ static void producer(struct run *run, int p)
     for (int c = 0; c < cfg->consumers; c++) {
         enum queue_status s = queue_put(run->q, PILL);
         if (s != QUEUE_OK) {
-            broke_contract(run, "put of a poison pill returned '%s' on an open queue",
+            broke_contract(run, &run->bad_status, "put of a poison pill returned '%s' on an open queue",
                            queue_status_name(s));
             break;
         }
@@ -220,7 +222,7 @@ static void consumer(struct run *run)
         if (s == QUEUE_CLOSED && !cfg->pills)
             break; /* drained and closed: the normal end */
         if (s != QUEUE_OK) {
-            broke_contract(run, "get returned '%s'%s", queue_status_name(s),
+            broke_contract(run, &run->bad_status, "get returned '%s'%s", queue_status_name(s),
                            cfg->pills ? " but the queue was never closed"
                                       : " on an open queue");
             break;
@@ -255,8 +257,7 @@ static void length_watcher(struct run *run)
     while (atomic_load_explicit(&run->consumers_left, memory_order_acquire) > 0) {
         long n = queue_length(run->q);
         if (n < 0 || n > run->cfg->capacity) {
-            atomic_fetch_add_explicit(&run->bad_length, 1, memory_order_relaxed);
-            broke_contract(run, "length() returned %ld, outside 0 .. %ld", n,
+            broke_contract(run, &run->bad_length, "length() returned %ld, outside 0 .. %ld", n,
                            run->cfg->capacity);
         }
         nanosleep(&pause, NULL);
@@ -330,8 +331,7 @@ struct queue_result queue_run(const struct queue_strategy *s,
         r.duplicated += atomic_load_explicit(&run->garbage, memory_order_relaxed);
         r.out_of_order = atomic_load_explicit(&run->out_of_order, memory_order_relaxed);
         r.bad_length = atomic_load_explicit(&run->bad_length, memory_order_relaxed);
-        r.bad_status = atomic_load_explicit(&run->bad_status, memory_order_relaxed) -
-                       r.bad_length;
+        r.bad_status = atomic_load_explicit(&run->bad_status, memory_order_relaxed);
         memcpy(r.first_error, run->first_error, sizeof r.first_error);
     }
     rl_mutex_destroy(&run->error_lock);

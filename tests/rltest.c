@@ -11,10 +11,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the watchdog ------------------------------------------------------ */
@@ -160,6 +162,53 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
         rl_usage_error("option --only '%s': no such group", only);
     watchdog_stop();
     return failed == 0 ? 0 : 1;
+}
+
+/* ---- runs watched for progress ----------------------------------------- */
+
+struct watched {
+    void (*fn)(void *arg);
+    void *arg;
+    atomic_bool done;   /* release by the runner, acquire by the watcher */
+};
+
+static void *watched_main(void *p)
+{
+    struct watched *w = p;
+    w->fn(w->arg);
+    /* release: pairs with the acquire in rltest_run_watched, which then
+     * sees everything fn wrote. */
+    atomic_store_explicit(&w->done, true, memory_order_release);
+    return NULL;
+}
+
+bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
+                        double stuck_s)
+{
+    struct watched *w = malloc(sizeof *w); /* leaked if the run is stuck */
+    if (!w)
+        rl_die_errno("malloc", ENOMEM);
+    w->fn = fn;
+    w->arg = arg;
+    atomic_init(&w->done, false);
+    pthread_t runner;
+    rl_thread_create(&runner, watched_main, w);
+    long last = -1;
+    int64_t moved_ns = rl_now_ns();
+    while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
+        const struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+        long now = progress(arg);
+        if (now != last) {
+            last = now;
+            moved_ns = rl_now_ns();
+        } else if (rl_now_ns() - moved_ns > (int64_t)(stuck_s * 1e9)) {
+            return false;
+        }
+    }
+    rl_thread_join(runner, NULL);
+    free(w);
+    return true;
 }
 
 /* ---- running programs -------------------------------------------------- */

@@ -70,6 +70,15 @@ struct rltest_group {
 int rltest_main(int argc, char **argv, const struct rltest_group *groups,
                 size_t ngroups);
 
+/* Runs fn(arg) in another thread while the calling (main) thread watches
+ * progress(arg), a count the run bumps as it moves. Returns true once fn
+ * has returned and its thread is joined; false as soon as the count has
+ * stood still for stuck_s seconds. Then the thread is left where it is
+ * stuck, and arg must stay allocated: the caller fails the test (and leaks
+ * arg), naming what hung, in seconds instead of at the watchdog. */
+bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
+                        double stuck_s);
+
 /* Runs argv[0] (a path, or a name looked up in PATH) with argv, stdin from /dev/null, and collects its
  * stdout and stderr (each NUL-terminated, malloc'ed). When close_stdout is
  * true, stdout is a pipe whose reader has already gone. Kills it after

@@ -15,11 +15,9 @@
 #include "prints.h"
 #include "racelab.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef UNDER_TSAN
 enum { RECORDS = 200 };
@@ -38,49 +36,22 @@ struct prints_case {
 
 struct capture {
     const struct prints_case *c;
-    char *text;             /* written before done is set */
+    char *text;             /* read after the run is joined */
     size_t len;
     double seconds;
-    atomic_bool done;       /* release by the runner, acquire by main */
 };
 
-static void *capture_main(void *arg)
+static void capture_run(void *arg)
 {
     struct capture *cap = arg;
     cap->text = prints_capture(cap->c->strategy, cap->c->workers, RECORDS, &cap->len,
                                &cap->seconds);
-    /* release: pairs with the acquire in run_watched; publishes text. */
-    atomic_store_explicit(&cap->done, true, memory_order_release);
-    return NULL;
 }
 
-/* Runs the case in another thread while this one watches the records
- * move: a run that stops (a printer that quit, a put nobody takes) fails
- * in seconds, by name, instead of waiting for the watchdog. */
-static struct capture *run_watched(const struct prints_case *c)
+static long records_done(void *arg)
 {
-    enum { STUCK_S = 5 };
-    struct capture *cap = calloc(1, sizeof *cap); /* leaked if the run is stuck */
-    assert_non_null(cap);
-    cap->c = c;
-    pthread_t runner;
-    rl_thread_create(&runner, capture_main, cap);
-    long last = -1;
-    int64_t moved_ns = rl_now_ns();
-    while (!atomic_load_explicit(&cap->done, memory_order_acquire)) {
-        const struct timespec tick = {0, 10 * 1000 * 1000};
-        nanosleep(&tick, NULL);
-        long now = prints_progress();
-        if (now != last) {
-            last = now;
-            moved_ns = rl_now_ns();
-        } else if (rl_now_ns() - moved_ns > STUCK_S * 1000000000LL) {
-            fail_msg("%s: stuck: no record done for %d s (a printer that stopped "
-                     "taking requests? a lock never released?)", c->name, STUCK_S);
-        }
-    }
-    rl_thread_join(runner, NULL);
-    return cap;
+    (void)arg;
+    return prints_progress();
 }
 
 static void test_whole_records(void **state)
@@ -88,7 +59,15 @@ static void test_whole_records(void **state)
     const struct prints_case *c = *state;
     for (int run = 1; run <= (c->twice ? 2 : 1); run++) {
         rl_fuzz_enable(SEED + (uint64_t)c->workers * 10 + (uint64_t)run);
-        struct capture *cap = run_watched(c);
+        struct capture *cap = calloc(1, sizeof *cap); /* leaked if the run is stuck */
+        assert_non_null(cap);
+        cap->c = c;
+        /* Run in another thread while this one watches the records move:
+         * a run that stops (a printer that quit, a put nobody takes) fails
+         * in seconds, by name, instead of waiting for the watchdog. */
+        if (!rltest_run_watched(capture_run, cap, records_done, 5))
+            fail_msg("%s: stuck: no record done for 5 s (a printer that stopped "
+                     "taking requests? a lock never released?)", c->name);
         rl_fuzz_disable();
         struct prints_verdict v;
         prints_check(cap->text, cap->len, RECORDS, true, &v);

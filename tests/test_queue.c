@@ -413,22 +413,21 @@ struct stress {
     const struct queue_case *c;
     struct queue_config cfg;    /* c's, scaled down when light() */
     _Atomic long progress;      /* atomic, relaxed: items moved */
-    struct queue_result r;      /* written before done is set */
-    atomic_bool done;           /* release by the runner, acquire by main */
+    struct queue_result r;      /* read after the run is joined */
 };
 
-static void *stress_main(void *arg)
+static void stress_run(void *arg)
 {
     struct stress *st = arg;
     st->r = queue_run(st->c->strategy, &st->cfg, &st->progress);
-    /* release: pairs with the acquire in test_stress; publishes r. */
-    atomic_store_explicit(&st->done, true, memory_order_release);
-    return NULL;
 }
 
-/* The run goes on in another thread while this one watches it move: a run
- * that stops moving fails in seconds, with the counts so far, instead of
- * waiting for the watchdog. */
+static long stress_progress(void *arg)
+{
+    struct stress *st = arg;
+    return atomic_load_explicit(&st->progress, memory_order_relaxed);
+}
+
 static void stress_once(const struct queue_case *c, uint64_t seed, int round);
 
 /* RACELAB_LIGHT=1 (make test's valgrind run) scales the stress down. */
@@ -459,22 +458,12 @@ static void stress_once(const struct queue_case *c, uint64_t seed, int round)
     if (light() && !c->cfg.close_midway)
         st->cfg.items = c->cfg.items / 10 + 1;
     long items = st->cfg.items;
-    pthread_t runner;
-    rl_thread_create(&runner, stress_main, st);
-    long last = -1;
-    int64_t moved_ns = rl_now_ns();
-    while (!atomic_load_explicit(&st->done, memory_order_acquire)) {
-        pause_s(0.01);
-        long now = atomic_load_explicit(&st->progress, memory_order_relaxed);
-        if (now != last) {
-            last = now;
-            moved_ns = rl_now_ns();
-        } else if (rl_now_ns() - moved_ns > (int64_t)(WAKE_S * 1e9)) {
-            fail_msg("%s: stuck: no item moved for %.0f s, after %ld puts and gets "
-                     "(a lost wake-up, or a corrupted queue)", c->name, WAKE_S, now);
-        }
-    }
-    rl_thread_join(runner, NULL);
+    /* The run goes on in another thread while this one watches it move:
+     * a run that stops fails in seconds, with the counts so far. */
+    if (!rltest_run_watched(stress_run, st, stress_progress, WAKE_S))
+        fail_msg("%s, run %d: stuck: no item moved for %.0f s, after %ld puts and gets "
+                 "(a lost wake-up, or a corrupted queue)", c->name, round + 1, WAKE_S,
+                 stress_progress(st));
     rl_fuzz_disable();
     struct queue_result r = st->r;
     free(st);

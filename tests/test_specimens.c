@@ -74,19 +74,36 @@ static void expect_broken(const char *lab, char *const argv[])
     assert_int_equal(status, 1);
 }
 
+/* Fills argv: the prefix (NULL-terminated), then "-s unsafe", then the
+ * specimen's small-run arguments if small, its always-arguments, and
+ * "--fuzz --seed SEED". */
+static void specimen_argv(char *argv[], int size, const struct specimen *sp,
+                          char *const prefix[], bool small, char *seed)
+{
+    int n = 0;
+    for (char *const *a = prefix; *a; a++)
+        argv[n++] = *a;
+    argv[n++] = "-s";
+    argv[n++] = "unsafe";
+    for (char *const *a = small ? sp->small : NULL; a && *a; a++)
+        argv[n++] = *a;
+    for (char *const *a = sp->always; a && *a; a++)
+        argv[n++] = *a;
+    argv[n++] = "--fuzz";
+    argv[n++] = "--seed";
+    argv[n++] = seed;
+    argv[n] = NULL;
+    assert_true(n < size);
+}
+
 static void broken_with_fuzz(void **state)
 {
     const struct specimen *sp = *state;
     char prog[64];
     snprintf(prog, sizeof prog, "build/release/labs/%s", sp->lab);
-    char *argv[16] = {prog, "-s", "unsafe"};
-    int n = 3;
-    for (char *const *a = sp->always; a && *a; a++)
-        argv[n++] = *a;
-    argv[n++] = "--fuzz";
-    argv[n++] = "--seed";
-    argv[n++] = "7";
-    argv[n] = NULL;
+    char *const prefix[] = {prog, NULL};
+    char *argv[16];
+    specimen_argv(argv, 16, sp, prefix, false, "7");
     expect_broken(sp->lab, argv);
 }
 
@@ -98,16 +115,9 @@ static void broken_on_one_cpu(void **state)
     const struct specimen *sp = *state;
     char prog[64];
     snprintf(prog, sizeof prog, "build/release/labs/%s", sp->lab);
-    char *argv[16] = {"taskset", "-c", "0", prog, "-s", "unsafe"};
-    int n = 6;
-    for (char *const *a = sp->small; *a; a++)
-        argv[n++] = *a;
-    for (char *const *a = sp->always; a && *a; a++)
-        argv[n++] = *a;
-    argv[n++] = "--fuzz";
-    argv[n++] = "--seed";
-    argv[n++] = "8";
-    argv[n] = NULL;
+    char *const prefix[] = {"taskset", "-c", "0", prog, NULL};
+    char *argv[16];
+    specimen_argv(argv, 16, sp, prefix, true, "8");
     expect_broken(sp->lab, argv);
 }
 
@@ -129,9 +139,8 @@ static const char *source_line(const char *path, int n)
 }
 
 /* What the first "#0" frame at or after p says about source: 'r' when its
- * line is marked "RACE: read", 'w' for "RACE: write", 0 otherwise; *line
- * gets the line number. */
-static char frame_mark(const char *p, const char *end, const char *source, int *line)
+ * line is marked "RACE: read", 'w' for "RACE: write", 0 otherwise. */
+static char frame_mark(const char *p, const char *end, const char *source)
 {
     const char *f = strstr(p, "#0 ");
     if (!f || f > end)
@@ -142,17 +151,16 @@ static char frame_mark(const char *p, const char *end, const char *source, int *
     const char *hit = strstr(f, at);
     if (!hit || (eol && hit > eol))
         return 0;
-    *line = atoi(hit + strlen(at));
-    const char *text = source_line(source, *line);
+    const char *text = source_line(source, atoi(hit + strlen(at)));
     return strstr(text, "RACE: read") ? 'r' : strstr(text, "RACE: write") ? 'w' : 0;
 }
 
 /* Whether some data-race report names the location and, as its two
  * accesses, a marked read and a marked write of source. Reports end with
  * a line of '=' signs; the two accesses are the report's first two "#0"
- * frames. *example gets the two lines of the first such report. */
+ * frames. */
 static bool report_read_and_write(const char *err, const char *source,
-                                  const char *location, int example[2])
+                                  const char *location)
 {
     const char *p = err;
     while ((p = strstr(p, "WARNING: ThreadSanitizer: data race")) != NULL) {
@@ -160,15 +168,11 @@ static bool report_read_and_write(const char *err, const char *source,
         if (!end)
             end = p + strlen(p);
         const char *second = strstr(p, "  Previous ");
-        int l1 = 0, l2 = 0;
-        char a = frame_mark(p, end, source, &l1);
-        char b = second && second < end ? frame_mark(second, end, source, &l2) : 0;
+        char a = frame_mark(p, end, source);
+        char b = second && second < end ? frame_mark(second, end, source) : 0;
         const char *loc = strstr(p, location);
-        if (loc && loc < end && ((a == 'r' && b == 'w') || (a == 'w' && b == 'r'))) {
-            example[0] = l1;
-            example[1] = l2;
+        if (loc && loc < end && ((a == 'r' && b == 'w') || (a == 'w' && b == 'r')))
             return true;
-        }
         p = end;
     }
     return false;
@@ -182,20 +186,12 @@ static void tsan_names_both_lines(void **state)
     char prog[64];
     snprintf(prog, sizeof prog, "build/tsan/labs/%s", sp->lab);
 
-    char *argv[16] = {"sanitizers/run", prog, "-s", "unsafe"};
-    int n = 4;
-    for (char *const *a = sp->small; *a; a++)
-        argv[n++] = *a;
-    for (char *const *a = sp->always; a && *a; a++)
-        argv[n++] = *a;
-    argv[n++] = "--fuzz";
-    argv[n++] = "--seed";
-    argv[n++] = "1";
-    argv[n] = NULL;
+    char *const prefix[] = {"sanitizers/run", prog, NULL};
+    char *argv[16];
+    specimen_argv(argv, 16, sp, prefix, true, "1");
     struct rltest_output o;
     int status = rltest_run(argv, false, 120, &o);
-    int lines[2];
-    bool found = report_read_and_write(o.err, sp->source, sp->location, lines);
+    bool found = report_read_and_write(o.err, sp->source, sp->location);
     bool any = strstr(o.err, "WARNING: ThreadSanitizer: data race") != NULL;
     rltest_output_free(&o);
 
