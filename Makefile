@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter prints queue
+LABS := counter prints queue pool
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -87,8 +87,9 @@ $(foreach v,$(VARIANTS),$(eval $(call remember_flags,$(v))))
 endif
 IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
 
-# The kit's own tests, linked with the runtime only.
-KIT_TESTS := test_runtime test_specimens
+# The kit's own tests, linked with the runtime and the KIT_OBJS they name.
+KIT_TESTS := test_runtime test_specimens test_primes
+test_primes_KIT_OBJS := pool_prime pool_processes
 
 # What each lab links besides its exercise file and the runtime, and the
 # arguments `make tsan` runs each of its strategies with.
@@ -100,6 +101,20 @@ prints_COMMON := prints_run prints_unsafe prints_check queue_run queue_unsafe
 prints_USES := queue
 prints_DEMO := -t 4 -n 200 --fuzz --seed 1 --verify
 queue_DEMO := -p 4 -c 4 -n 2000 --fuzz --seed 1
+# pool's program is called primes and picks its strategy with -m (a mode);
+# it runs on lab 3's queue, from the same IMPL.
+pool_COMMON := pool_run pool_unsafe pool_prime pool_futures pool_processes \
+               queue_run queue_unsafe
+pool_USES := queue
+pool_PROG := primes
+pool_SOPT := -m
+pool_DEMO := -w 4 --fuzz --seed 1 1000000007 1000000011 10000000019 10000000021 \
+             99999999977 99999999999 999999999989 999999999999 4294967291 4294967297 \
+             2147483647 2147483649 100000000003 100000000005 1000000000039 1000000000041
+# The program of a lab (its name, unless LAB_PROG says otherwise), and the
+# option that picks a strategy.
+prog = $(or $($(1)_PROG),$(1))
+sopt = $(or $($(1)_SOPT),-s)
 
 .DELETE_ON_ERROR:
 .PRECIOUS: %/
@@ -125,6 +140,7 @@ build/$(1)/bench/%.o: bench/%.c $(STAMP_$(1)) | $$$$(@D)/
 build/$(1)/sanitizers/%.o: sanitizers/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
 $(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/tests/rltest.o \
+                         $$$$(addsuffix .o,$$$$(addprefix build/$(1)/common/,$$$$($$$$*_KIT_OBJS))) \
                          build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
 endef
@@ -137,7 +153,7 @@ endef
 
 # $(call lab_rules,VARIANT,IMPL_DIR,LAB)
 define lab_rules
-build/$(1)/$(2)/$(3): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
+build/$(1)/$(2)/$(call prog,$(3)): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
                       $($(3)_COMMON:%=build/$(1)/common/%.o) \
                       build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
@@ -170,12 +186,12 @@ build/tsan/aslr-probe: sanitizers/aslr-probe.c $(STAMP_tsan) | $$(@D)/
 
 ## all: build every lab program, exercise (labs/) and reference (solutions/), -O2
 .PHONY: all
-all: $(foreach i,labs solutions,$(LABS:%=build/release/$(i)/%))
+all: $(foreach i,labs solutions,$(foreach l,$(LABS),build/release/$(i)/$(call prog,$(l))))
 
 ## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL=]
 .PHONY: tsan
-tsan: $(LAB:%=build/tsan/$(IMPL)/%) build/tsan/aslr-probe
-	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l)=$($(l)_DEMO)")
+tsan: $(foreach l,$(LAB),build/tsan/$(IMPL)/$(call prog,$(l))) build/tsan/aslr-probe
+	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l) $(call prog,$(l)) $(call sopt,$(l))=$($(l)_DEMO)")
 
 ## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
 .PHONY: check
@@ -213,10 +229,12 @@ warnings:
 clean:
 	rm -rf build
 
-# For scripts: the list of labs.
-.PHONY: print-labs
+# For scripts: the list of labs, and each lab's program.
+.PHONY: print-labs print-programs
 print-labs:
 	@echo $(LABS)
+print-programs:
+	@$(foreach l,$(LABS),echo "$(l) $(call prog,$(l))";)
 
 ## help: list the targets
 .PHONY: help

@@ -148,8 +148,17 @@ void rl_fuzz(const char *point);
  * woken for no reason, which POSIX allows ("spurious wake-up") and which a
  * wait in an `if` instead of a `while` cannot survive. rl_cond_wait and
  * rl_cond_timedwait ask it; so does every condition wait in the shake
- * build (src/shake.c). Off, it costs one load and returns false. */
+ * build (src/shake.c). Off, it costs one load and returns false. A hook
+ * (below) hears RL_FUZZ_WAKEUP or RL_FUZZ_NONE: NONE means "about to
+ * block", which is how a test knows a thread is really waiting. */
 bool rl_fuzz_wakeup(const char *point);
+
+/* A window that must be wide on every run, not just now and then: with
+ * fuzzing on, always sleeps between min_us and max_us microseconds (the
+ * length drawn from the thread's stream). Off, it costs one load. For a
+ * step that is slow in real life and is where a race bites: printing a row
+ * to a slow terminal while the workers run on (lab 4's collector). */
+void rl_fuzz_stall(const char *point, long min_us, long max_us);
 
 /* Tooling can watch every choice at every point (called before the action,
  * in the thread that hits the point; the hook must be thread-safe). NULL

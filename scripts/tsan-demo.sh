@@ -4,7 +4,9 @@
 # lab, strategy, the file the strategy lives in, TSan's report count, and
 # what the run counted.
 #
-#   scripts/tsan-demo.sh IMPL LAB=ARGS...     e.g. labs "counter=-n 20000 --fuzz --seed 1"
+#   scripts/tsan-demo.sh IMPL "LAB PROGRAM OPTION=ARGS"...
+#       e.g. labs "counter counter -s=-n 20000 --fuzz --seed 1"
+#   (OPTION picks the strategy: -s, or primes' -m)
 #
 # A viewer, not a verdict (that is `make check`): exits 0 after showing the
 # reports, non-zero only when a program crashed or hung.
@@ -19,21 +21,26 @@ trap 'rm -f "$table" "$table.log"' EXIT
 crashed=0
 
 for spec in "$@"; do
-    lab=${spec%%=*}
+    head=${spec%%=*}
     args=${spec#*=}
-    prog=build/tsan/$impl/$lab
+    set -- $head
+    lab=$1 program=$2 sopt=$3
+    prog=build/tsan/$impl/$program
     strategies=$(sanitizers/run "$prog" --list)
     if [ -z "$strategies" ]; then
         echo "tsan: $prog --list printed nothing: it does not start" >&2
         crashed=1
     fi
     for s in $strategies; do
-        if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"; else where="$impl/$lab.c"; fi
-        printf '\n==== %s -s %s %s    [%s]\n' "$lab" "$s" "$args" "$where"
+        if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"
+        elif [ -f "src/${lab}_$s.c" ]; then where="src/${lab}_$s.c"
+        elif [ "$s" = sequential ]; then where="src/${lab}_run.c"
+        else where="$impl/$lab.c"; fi
+        printf '\n==== %s %s %s %s    [%s]\n' "$program" "$sopt" "$s" "$args" "$where"
         # shellcheck disable=SC2086 # args is a list of words on purpose
         # A fix that deadlocks must not hang the viewer: 60 s is a hundred
         # times what a run takes.
-        timeout -k 5 60 sanitizers/run "$prog" -s "$s" $args >"$table.log" 2>&1 </dev/null
+        timeout -k 5 60 sanitizers/run "$prog" "$sopt" "$s" $args >"$table.log" 2>&1 </dev/null
         rc=$?
         cat "$table.log"
         reports=$(grep -c '^WARNING: ThreadSanitizer' "$table.log")
@@ -45,6 +52,9 @@ for spec in "$@"; do
             -e 's/^verdict: broken at (line [0-9]+): (.{0,36}[^ ]*) .{8,}/broken at \1: \2 .../p' \
             -e 's/^verdict: broken at (line [0-9]+): (.*)$/broken at \1: \2/p' \
             -e 's/^sent ([0-9]+), received ([0-9]+), lost ([0-9]+), duplicated ([0-9]+)$/got \2 of \1 items: \3 lost, \4 duplicated/p' \
+            -e 's/^answered ([0-9]+) of ([0-9]+) numbers, each once$/exact (\1 numbers)/p' \
+            -e 's/^lost ([0-9]+) of ([0-9]+) results:.*/lost \1 of \2 results/p' \
+            -e 's/^wrong: (.*)/wrong: \1/p' \
             "$table.log" | tail -n 1)
         case $outcome in
         "lost 0 of "*) outcome="exact (${outcome#lost 0 of })" ;;

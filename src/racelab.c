@@ -525,10 +525,24 @@ bool rl_fuzz_wakeup(const char *point)
 {
     if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
         return false;
-    if ((fuzz_draw() & 3) != 0)
-        return false;
-    fuzz_tell_hook(point, RL_FUZZ_WAKEUP);
-    return true;
+    bool wake = (fuzz_draw() & 3) == 0;
+    /* The hook hears both answers: NONE means the caller is about to block
+     * (tests use that to know a thread is really waiting). */
+    fuzz_tell_hook(point, wake ? RL_FUZZ_WAKEUP : RL_FUZZ_NONE);
+    return wake;
+}
+
+void rl_fuzz_stall(const char *point, long min_us, long max_us)
+{
+    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+        return;
+    uint64_t r = fuzz_draw();
+    fuzz_tell_hook(point, RL_FUZZ_SLEEP);
+    long span = max_us > min_us ? max_us - min_us + 1 : 1;
+    long us = min_us + (long)(r % (uint64_t)span);
+    struct timespec ts = {us / 1000000, us % 1000000 * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 void rl_fuzz(const char *point)

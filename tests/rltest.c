@@ -211,6 +211,61 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
     return true;
 }
 
+/* ---- waiting for a thread to block -------------------------------------- */
+
+enum { WATCHED_STREAMS = 256 };
+static atomic_ulong blocked_count[WATCHED_STREAMS]; /* atomic, relaxed: a count */
+
+static void note_blocking(const char *point, unsigned stream, enum rl_fuzz_action a)
+{
+    if (a == RL_FUZZ_NONE && stream < WATCHED_STREAMS && strstr(point, "wake-up"))
+        atomic_fetch_add_explicit(&blocked_count[stream], 1, memory_order_relaxed);
+}
+
+void rltest_blocking_watch(bool on)
+{
+    rl_fuzz_set_hook(on ? note_blocking : NULL);
+}
+
+unsigned long rltest_blocked_mark(unsigned stream)
+{
+    return atomic_load_explicit(&blocked_count[stream % WATCHED_STREAMS],
+                                memory_order_relaxed);
+}
+
+/* The state letter of a thread of this process ('S' sleeping, 'R'...). */
+static char thread_state(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold spaces */
+    return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+bool rltest_wait_blocked(unsigned stream, unsigned long mark, pid_t tid,
+                         const _Atomic bool *returned)
+{
+    int asleep = 0;
+    for (;;) {
+        if (atomic_load_explicit(returned, memory_order_acquire))
+            return false;
+        if (rltest_blocked_mark(stream) != mark)
+            return true;
+        /* A fuzz pause sleeps 32 us at most: 20 ms of sleep is a wait. */
+        asleep = thread_state(tid) == 'S' ? asleep + 1 : 0;
+        if (asleep >= 20)
+            return true;
+        const struct timespec tick = {0, 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+}
+
 /* ---- running programs -------------------------------------------------- */
 
 /* Appends what fd has to say to *buf; false at end of file. */

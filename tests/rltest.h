@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* UNDER_TSAN is defined in a ThreadSanitizer build (gcc or clang): tests
  * that need many iterations to make a race bite need few under TSan. */
@@ -78,6 +79,23 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
  * arg), naming what hung, in seconds instead of at the watchdog. */
 bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
                         double stuck_s);
+
+/* Waiting for a thread to block, so a test can control the schedule
+ * ("the getter is waiting; now set the future"):
+ *   rltest_blocking_watch(true) installs an rl_fuzz hook (fuzzing must be
+ *   on) that notes each time a thread with a named fuzz stream
+ *   (rl_fuzz_thread) is about to block in a condition wait;
+ *   rltest_blocked_mark(stream) reads that thread's count of such moments;
+ *   rltest_wait_blocked(stream, mark, tid, returned) returns true once the
+ *   thread (stream, kernel thread id tid) is blocked: it passed a wait point
+ *   since mark was read, or, for waits the hook cannot see (a raw
+ *   pthread_cond_wait under TSan, a spin), /proc says it has slept for
+ *   20 ms on end. Returns false as soon as *returned is set (the thread
+ *   finished instead of blocking). */
+void rltest_blocking_watch(bool on);
+unsigned long rltest_blocked_mark(unsigned stream);
+bool rltest_wait_blocked(unsigned stream, unsigned long mark, pid_t tid,
+                         const _Atomic bool *returned);
 
 /* Runs argv[0] (a path, or a name looked up in PATH) with argv, stdin from /dev/null, and collects its
  * stdout and stderr (each NUL-terminated, malloc'ed). When close_stdout is

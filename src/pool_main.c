@@ -1,0 +1,184 @@
+/*
+ * pool_main.c - lab 4's program, `primes`: check numbers for primality on
+ * a pool of workers, one row per result as it arrives.
+ *
+ *   primes [-w WORKERS] [-m MODE] [--fuzz] [--seed N] [--crash N] [N ...]
+ *
+ * Every number is checked before any work starts: one that is not a whole
+ * number from 0 to 2^64 - 1 is a usage error (exit 2). The last line says
+ * whether every number got exactly one answer. Exit status: 0 yes, 1 no
+ * (results lost or doubled), 2 usage, 3 workers that never stopped,
+ * 130 interrupted (SIGINT or SIGTERM, processes mode).
+ */
+#include "pool.h"
+#include "racelab.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void print_row(void *ctx, const struct pool_result *r)
+{
+    (void)ctx;
+    printf("%20" PRIu64 "  %c %9.6fs\n", r->n, r->prime ? 'P' : ' ', r->seconds);
+    fflush(stdout); /* as it arrives, even into a pipe */
+}
+
+/* --crash N: the worker given N is killed before it can read it. */
+static uint64_t crash_n;
+static bool crash_done;
+
+static void crash_hook(void *ctx, int worker, pid_t pid, uint64_t n)
+{
+    (void)ctx;
+    (void)worker;
+    if (!crash_done && n == crash_n) {
+        crash_done = true;
+        kill(pid, SIGKILL);
+    }
+}
+
+static int default_workers(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        return 1;
+    return cpus > RL_MAX_THREADS ? RL_MAX_THREADS : (int)cpus;
+}
+
+int main(int argc, char **argv)
+{
+    long workers = default_workers();
+    int mode = 0;
+    bool fuzz = false, list = false, seed_given = false, crash_given = false;
+    uint64_t seed = 0;
+    const char *mode_names[16];
+    int k = 0;
+    for (const struct pool_mode *m = pool_modes; m->name; m++)
+        mode_names[k++] = m->name;
+    mode_names[k] = NULL;
+
+    const struct rl_opt opts[] = {
+        {.long_name = "workers", .short_name = 'w', .kind = RL_OPT_LONG,
+         .metavar = "WORKERS", .help = "workers in the pool (default: one per CPU, at most 64)",
+         .min = 1, .max = RL_MAX_THREADS, .dest = &workers},
+        {.long_name = "mode", .short_name = 'm', .kind = RL_OPT_CHOICE,
+         .metavar = "MODE", .help = "unsafe, threads, processes, futures or sequential "
+                                    "(default unsafe)",
+         .choices = mode_names, .dest = &mode},
+        {.long_name = "fuzz", .kind = RL_OPT_FLAG,
+         .help = "widen the race window: each row prints slowly (0.5-2 ms), as on a slow terminal",
+         .dest = &fuzz},
+        {.long_name = "seed", .kind = RL_OPT_U64, .metavar = "N",
+         .help = "seed for --fuzz: the same pauses again (default: random, printed)",
+         .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
+        {.long_name = "crash", .kind = RL_OPT_U64, .metavar = "N",
+         .help = "processes mode: kill (SIGKILL) the worker that is given N",
+         .max = UINT64_MAX, .dest = &crash_n, .seen = &crash_given},
+        {.long_name = "list", .kind = RL_OPT_FLAG,
+         .help = "print the mode names, one per line, and exit", .dest = &list},
+        {.long_name = NULL},
+    };
+    const struct rl_prog prog = {
+        .usage = "[-w WORKERS] [-m MODE] [--fuzz] [--seed N] [--crash N] [--list] [N ...]",
+        .about =
+            "Lab 4: checks each number N for primality on a pool of WORKERS workers\n"
+            "(default: Fluent Python's 20 numbers near 10^16). One row per result as\n"
+            "it arrives: the number, P if prime, the seconds its check took; then\n"
+            "the total time, and whether every number got exactly one answer.\n"
+            "Modes:\n"
+            "  unsafe      threads, with a collector that stops when the job queue\n"
+            "              looks empty (the specimen: try it with --fuzz)\n"
+            "  threads     worker threads, job and result queues, poison pills\n"
+            "  processes   forked workers, a pipe in and a pipe out each\n"
+            "  futures     an executor: submit every number, get each future in order\n"
+            "  sequential  one after another, no pool: the baseline\n"
+            "Exit status: 0 every number answered once, 1 results lost or doubled,\n"
+            "2 usage, 3 workers that never stopped, 130 interrupted.\n"
+            "The exercises live in labs/pool.c; see docs/pool.md.",
+        .opts = opts,
+        .positional = true,
+    };
+
+    rl_init(argv[0]);
+    int first = rl_parse_options(argc, argv, &prog);
+    if (list) {
+        for (const struct pool_mode *m = pool_modes; m->name; m++)
+            printf("%s\n", m->name);
+        rl_exit(0);
+    }
+    const struct pool_mode *m = &pool_modes[mode];
+
+    /* Every number is checked before any work starts. */
+    long count = argc - first;
+    if (count > POOL_MAX_NUMBERS)
+        rl_usage_error("%ld numbers: at most %ld at a time", count, POOL_MAX_NUMBERS);
+    uint64_t *numbers = malloc((size_t)(count > 0 ? count : POOL_BOOK_COUNT) * sizeof *numbers);
+    if (!numbers)
+        rl_die_errno("malloc", 12);
+    for (long i = 0; i < count; i++) {
+        const char *why = rl_parse_u64(argv[first + i], 0, UINT64_MAX, &numbers[i]);
+        if (why)
+            rl_usage_error("number '%s': %s (a whole number from 0 to %" PRIu64 ")",
+                           argv[first + i], why, UINT64_MAX);
+    }
+    if (count == 0) {
+        count = POOL_BOOK_COUNT;
+        for (long i = 0; i < count; i++)
+            numbers[i] = pool_book[i].n;
+    }
+    if (crash_given && strcmp(m->name, "processes") != 0)
+        rl_usage_error("option --crash: only for -m processes (threads share one process: "
+                       "killing one kills all)");
+    if (crash_given) {
+        bool found = false;
+        for (long i = 0; i < count; i++)
+            found = found || numbers[i] == crash_n;
+        if (!found)
+            rl_usage_error("option --crash '%" PRIu64 "': not one of the numbers to check",
+                           crash_n);
+    }
+    seed = rl_fuzz_from_options(fuzz, seed_given, seed);
+
+    printf("primes: mode %s, %ld worker%s, %ld numbers", m->name, workers,
+           workers == 1 ? "" : "s", count);
+    if (fuzz)
+        printf(", fuzz seed %" PRIu64, seed);
+    printf("\n");
+    fflush(stdout); /* shows before any TSan report, and before fork */
+
+    const struct pool_process_hooks hooks = {.dispatch = crash_hook};
+    const struct pool_config cfg = {
+        .mode = m,
+        .workers = (int)workers,
+        .numbers = numbers,
+        .count = count,
+        .report = print_row,
+        .hooks = crash_given ? &hooks : NULL,
+    };
+    struct pool_outcome out = pool_run(&cfg);
+
+    printf("Total time: %.2fs\n", out.seconds);
+    int status = 0;
+    if (out.interrupted) {
+        printf("interrupted: %ld of %ld numbers answered\n", out.reported, count);
+        status = 130;
+    } else if (out.lost > 0) {
+        printf("lost %ld of %ld results:", out.lost, count);
+        for (long i = 0; i < out.lost && i < POOL_LOST_SHOWN; i++)
+            printf(" %" PRIu64, out.lost_numbers[i]);
+        printf("%s\n", out.lost > POOL_LOST_SHOWN ? " ..." : "");
+        status = 1;
+    } else if (out.duplicated > 0 || out.wrong > 0) {
+        printf("wrong: %ld results doubled, %ld for numbers never sent\n",
+               out.duplicated, out.wrong);
+        status = 1;
+    } else {
+        printf("answered %ld of %ld numbers, each once\n", out.reported, count);
+    }
+    free(numbers);
+    rl_exit(status);
+}

@@ -1,0 +1,273 @@
+/*
+ * pool_run.c - lab 4's driver: runs one mode on a list of numbers and
+ * checks that every number got exactly one answer.
+ *
+ * The threads pool is assembled here from the exercise's pieces
+ * (labs/pool.c): start the workers (pool_work), put every number on the job
+ * queue, collect (pool_collect, or the specimen's), stop the workers
+ * (pool_stop), join them. Joining waits for workers that finish checking
+ * the last numbers; workers that wait for a job that will never come are
+ * reported, and the program exits 3, instead of hanging.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct pool_mode pool_modes[] = {
+    {"unsafe", "threads, with a collector that stops when the job queue looks "
+               "empty (the specimen)", true},
+    {"threads", "worker threads, job and result queues, poison pills "
+                "(labs/pool.c)", true},
+    {"processes", "forked workers, a pipe in and a pipe out each", false},
+    {"futures", "an executor: submit, then get each future in order "
+                "(labs/pool.c)", true},
+    {"sequential", "one number after another, no pool: the baseline", true},
+    {NULL, NULL, false},
+};
+
+const struct pool_mode *pool_find(const char *name)
+{
+    for (const struct pool_mode *m = pool_modes; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}
+
+/* ---- sequential --------------------------------------------------------- */
+
+void pool_sequential_run(const struct pool_config *cfg)
+{
+    for (long i = 0; i < cfg->count; i++) {
+        struct pool_result r = pool_check(cfg->numbers[i]);
+        cfg->report(cfg->ctx, &r);
+    }
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+/* How the join knows a worker is stuck: checks running now, and workers
+ * that have returned from pool_work. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;  /* a check ended or a worker returned */
+    int checking;            /* guarded by lock */
+    int returned;            /* guarded by lock */
+} watch = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+static struct pool_result watched_check(uint64_t n)
+{
+    rl_mutex_lock(&watch.lock);
+    watch.checking++;
+    rl_mutex_unlock(&watch.lock);
+    struct pool_result r = pool_check(n);
+    rl_mutex_lock(&watch.lock);
+    watch.checking--;
+    rl_cond_broadcast(&watch.changed);
+    rl_mutex_unlock(&watch.lock);
+    return r;
+}
+
+static void *worker_main(void *arg)
+{
+    struct pool_threads *p = arg;
+    pool_work(p);
+    rl_mutex_lock(&watch.lock);
+    watch.returned++;
+    rl_cond_broadcast(&watch.changed);
+    rl_mutex_unlock(&watch.lock);
+    return NULL;
+}
+
+/* Waits until every worker has returned from pool_work. Workers still
+ * checking a number are waited for; if for 5 seconds none is checking and
+ * none returns, the rest are waiting for a job that will never come. */
+enum { STUCK_SECONDS = 5 };
+static void await_workers(int workers)
+{
+    rl_mutex_lock(&watch.lock);
+    int64_t deadline = rl_now_ns() + STUCK_SECONDS * 1000000000LL;
+    while (watch.returned < workers) {
+        int before = watch.returned;
+        bool woke = rl_cond_timedwait(&watch.changed, &watch.lock, deadline);
+        if (watch.checking > 0 || watch.returned != before) {
+            deadline = rl_now_ns() + STUCK_SECONDS * 1000000000LL;
+        } else if (!woke && rl_now_ns() >= deadline) {
+            fprintf(stderr,
+                    "primes: %d of %d workers still waiting for a job %d s after "
+                    "pool_stop: each worker needs its own pill (labs/pool.c)\n",
+                    workers - watch.returned, workers, STUCK_SECONDS);
+            fflush(NULL);
+            _exit(3); /* their threads cannot be joined */
+        }
+    }
+    rl_mutex_unlock(&watch.lock);
+}
+
+void pool_threads_run(const struct pool_config *cfg, bool specimen)
+{
+    long count = cfg->count;
+    int workers = cfg->workers;
+    struct pool_job *jobs = calloc((size_t)count, sizeof *jobs);
+    if (!jobs)
+        rl_die_errno("calloc", ENOMEM);
+    const struct queue_strategy *locked = queue_find("locked");
+    struct pool_threads p = {
+        .jobs = queue_create(locked, count + workers),
+        .results = queue_create(locked, count),
+        .workers = workers,
+        .count = count,
+        .report = cfg->report,
+        .ctx = cfg->ctx,
+        .check = watched_check,
+    };
+    if (!p.jobs || !p.results)
+        rl_die_errno("queue_create", errno);
+    watch.checking = watch.returned = 0;
+
+    pthread_t threads[RL_MAX_THREADS];
+    for (int i = 0; i < workers; i++)
+        rl_thread_create(&threads[i], worker_main, &p);
+    for (long i = 0; i < count; i++) {
+        jobs[i].n = cfg->numbers[i];
+        if (queue_put(p.jobs, &jobs[i]) != QUEUE_OK)
+            rl_die_errno("queue_put on the job queue", EPIPE);
+    }
+    if (specimen)
+        pool_unsafe_collect(&p);
+    else
+        pool_collect(&p);
+    pool_stop(&p);
+    await_workers(workers);
+    for (int i = 0; i < workers; i++)
+        rl_thread_join(threads[i], NULL);
+
+    queue_destroy(p.jobs);
+    queue_destroy(p.results); /* results nobody collected are dropped */
+    free(jobs);
+}
+
+/* ---- futures ------------------------------------------------------------ */
+
+static void *check_job(void *arg)
+{
+    struct pool_job *job = arg;
+    job->result = pool_check(job->n);
+    return job;
+}
+
+void pool_futures_run(const struct pool_config *cfg)
+{
+    long count = cfg->count;
+    struct pool_job *jobs = calloc((size_t)count, sizeof *jobs);
+    struct future **fs = calloc((size_t)count, sizeof *fs);
+    if (!jobs || !fs)
+        rl_die_errno("calloc", ENOMEM);
+    struct futures *ex = futures_create(cfg->workers);
+    for (long i = 0; i < count; i++) {
+        jobs[i].n = cfg->numbers[i];
+        fs[i] = futures_submit(ex, check_job, &jobs[i]);
+    }
+    /* Results in input order, each as soon as it and those before it are
+     * done: Executor.map's order. */
+    for (long i = 0; i < count; i++) {
+        struct pool_job *job = future_get(fs[i]);
+        if (job)
+            cfg->report(cfg->ctx, &job->result);
+        future_free(fs[i]);
+    }
+    futures_shutdown(ex);
+    free(fs);
+    free(jobs);
+}
+
+/* ---- the driver --------------------------------------------------------- */
+
+/* Every result is matched against the numbers sent: sorted, so a number
+ * sent twice must be answered twice. */
+struct tally {
+    uint64_t *sorted;
+    long *answered;     /* per entry of sorted */
+    long count;
+    struct pool_outcome *out;
+    pool_report_fn *report;
+    void *ctx;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void tally_report(void *arg, const struct pool_result *r)
+{
+    struct tally *t = arg;
+    t->out->reported++;
+    /* The first entry equal to r->n, then the first of those not answered. */
+    long lo = 0, hi = t->count;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (t->sorted[mid] < r->n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == t->count || t->sorted[lo] != r->n) {
+        t->out->wrong++;
+    } else {
+        while (lo + 1 < t->count && t->sorted[lo + 1] == r->n && t->answered[lo] > 0)
+            lo++;
+        if (t->answered[lo]++ > 0)
+            t->out->duplicated++;
+    }
+    t->report(t->ctx, r);
+    /* With --fuzz, printing a row is slow, as on a slow terminal: the
+     * workers run on meanwhile. That is the window in which a collector
+     * decides whether more results are coming. */
+    rl_fuzz_stall("collector: printing a row", 500, 2000);
+}
+
+struct pool_outcome pool_run(const struct pool_config *cfg)
+{
+    struct pool_outcome out = {0};
+    struct tally t = {
+        .sorted = malloc((size_t)cfg->count * sizeof *t.sorted),
+        .answered = calloc((size_t)cfg->count, sizeof *t.answered),
+        .count = cfg->count, .out = &out, .report = cfg->report, .ctx = cfg->ctx,
+    };
+    if (!t.sorted || !t.answered)
+        rl_die_errno("malloc", ENOMEM);
+    memcpy(t.sorted, cfg->numbers, (size_t)cfg->count * sizeof *t.sorted);
+    qsort(t.sorted, (size_t)cfg->count, sizeof *t.sorted, cmp_u64);
+
+    struct pool_config run = *cfg;
+    run.report = tally_report;
+    run.ctx = &t;
+    const char *name = cfg->mode->name;
+    int64_t t0 = rl_now_ns();
+    if (strcmp(name, "sequential") == 0)
+        pool_sequential_run(&run);
+    else if (strcmp(name, "unsafe") == 0 || strcmp(name, "threads") == 0)
+        pool_threads_run(&run, strcmp(name, "unsafe") == 0);
+    else if (strcmp(name, "futures") == 0)
+        pool_futures_run(&run);
+    else
+        pool_processes_run(&run, &out.interrupted);
+    out.seconds = (double)(rl_now_ns() - t0) / 1e9;
+
+    for (long i = 0; i < cfg->count; i++)
+        if (t.answered[i] == 0) {
+            if (out.lost < POOL_LOST_SHOWN)
+                out.lost_numbers[out.lost] = t.sorted[i];
+            out.lost++;
+        }
+    free(t.sorted);
+    free(t.answered);
+    return out;
+}
