@@ -33,8 +33,8 @@ for spec in "$@"; do
     fi
     for s in $strategies; do
         if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"
-        elif [ -f "src/${lab}_$s.c" ]; then where="src/${lab}_$s.c"
-        elif [ "$s" = sequential ]; then where="src/${lab}_run.c"
+        elif [ "$s" = processes ]; then where="src/${lab}_processes.c (no threads)"
+        elif [ "$s" = sequential ]; then where="src/${lab}_run.c (no threads)"
         else where="$impl/$lab.c"; fi
         printf '\n==== %s %s %s %s    [%s]\n' "$program" "$sopt" "$s" "$args" "$where"
         # shellcheck disable=SC2086 # args is a list of words on purpose
@@ -73,9 +73,9 @@ for spec in "$@"; do
 done
 
 printf '\nracelab tsan: summary (IMPL=%s)\n' "$impl"
-printf '  %-8s  %-9s  %-33s  %-12s  %s\n' lab strategy code "TSan reports" outcome
+printf '  %-8s  %-10s  %-33s  %-12s  %s\n' lab strategy code "TSan reports" outcome
 while IFS=$(printf '\t') read -r lab s where reports outcome; do
-    printf '  %-8s  %-9s  %-33s  %-12s  %s\n' "$lab" "$s" "$where" "$reports" "$outcome"
+    printf '  %-8s  %-10s  %-33s  %-12s  %s\n' "$lab" "$s" "$where" "$reports" "$outcome"
 done <"$table"
 echo "Races are bugs even when the count comes out right. Grade your fixes with: make check"
 exit $crashed

@@ -252,10 +252,13 @@ bool rltest_wait_blocked(unsigned stream, unsigned long mark, pid_t tid,
                          const _Atomic bool *returned)
 {
     int asleep = 0;
+    /* A thread that neither blocks nor returns for 30 ms is
+     * waiting by spinning (polling a queue, say): as good as blocked. */
+    int64_t give_up = rl_now_ns() + 30 * 1000 * 1000;
     for (;;) {
         if (atomic_load_explicit(returned, memory_order_acquire))
             return false;
-        if (rltest_blocked_mark(stream) != mark)
+        if (rltest_blocked_mark(stream) != mark || rl_now_ns() > give_up)
             return true;
         /* A fuzz pause sleeps 32 us at most: 20 ms of sleep is a wait. */
         asleep = thread_state(tid) == 'S' ? asleep + 1 : 0;

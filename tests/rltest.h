@@ -89,9 +89,10 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
  *   rltest_wait_blocked(stream, mark, tid, returned) returns true once the
  *   thread (stream, kernel thread id tid) is blocked: it passed a wait point
  *   since mark was read, or, for waits the hook cannot see (a raw
- *   pthread_cond_wait under TSan, a spin), /proc says it has slept for
- *   20 ms on end. Returns false as soon as *returned is set (the thread
- *   finished instead of blocking). */
+ *   pthread_cond_wait under TSan), /proc says it has slept for 20 ms on
+ *   end, or, for a thread that waits by spinning, 30 ms have gone
+ *   by. Returns false as soon as *returned is set (the thread finished
+ *   instead of blocking). */
 void rltest_blocking_watch(bool on);
 unsigned long rltest_blocked_mark(unsigned stream);
 bool rltest_wait_blocked(unsigned stream, unsigned long mark, pid_t tid,

@@ -36,9 +36,9 @@
 
 enum { SEED = 4000, STUCK_SECONDS = 5 };
 #ifdef UNDER_TSAN
-enum { COUNT = 60, WAIT_ROUNDS = 40, MAP_COUNT = 100 };
+enum { COUNT = 60, WAIT_ROUNDS = 30, MAP_COUNT = 100 };
 #else
-enum { COUNT = 150, WAIT_ROUNDS = 60, MAP_COUNT = 300 };
+enum { COUNT = 150, WAIT_ROUNDS = 30, MAP_COUNT = 300 };
 #endif
 
 /* The answer, by the slowest method there is. */
