@@ -33,7 +33,7 @@ void pool_work(struct pool_threads *p)
 
 /* TODO(lab 4) pills: stop every worker. One pill stops one worker (see
  * pool_work): with more than one worker, the others wait for a job for
- * ever, and the program says so after 5 seconds. */
+ * ever (the program says it is stuck after 5 seconds). */
 void pool_stop(struct pool_threads *p)
 {
     queue_put(p->jobs, POOL_PILL);

@@ -16,14 +16,19 @@ cd "$(dirname "$0")/.." || exit 2
 logs=build/test
 rm -rf "$logs" build/mutants
 mkdir -p "$logs"
-passed=0 failed=0
+# Every result is a line in $tally ("pass N" or "fail N"), so sections run
+# in the background count too.
+tally=$logs/tally
+: >"$tally"
+started=$(date +%s)
+section() { echo "racelab test: $1 [$(($(date +%s) - started)) s]"; }
 MAKE=${MAKE:-make}
 LABS=$($MAKE -s --no-print-directory print-labs)
 PROGRAMS=$($MAKE -s --no-print-directory print-programs) # "lab program" lines
 prog() { echo "$PROGRAMS" | awk -v lab="$1" '$1 == lab { print $2 }'; }
 
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-bad() { failed=$((failed + 1)); printf '  FAIL  %s  (log: %s)\n' "$1" "$2"; }
+ok() { echo "pass 1" >>"$tally"; printf '  ok    %s\n' "$1"; }
+bad() { echo "fail 1" >>"$tally"; printf '  FAIL  %s  (log: %s)\n' "$1" "$2"; }
 
 # check NAME CMD...: one check, passing when CMD exits 0.
 check() {
@@ -42,17 +47,17 @@ cmocka() {
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-    passed=$((passed + p))
-    failed=$((failed + f))
+    echo "pass $p" >>"$tally"
+    echo "fail $f" >>"$tally"
     if [ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
         printf '  ok    %s (%s tests)\n' "$name" "$p"
     else
-        [ "$f" = 0 ] && failed=$((failed + 1)) # crashed, hung or ran nothing
+        [ "$f" = 0 ] && echo "fail 1" >>"$tally" # crashed, hung or ran nothing
         printf '  FAIL  %s (%s passed, %s failed, exit %s; log: %s)\n' "$name" "$p" "$f" "$rc" "$log"
     fi
 }
 
-echo "racelab test: building"
+section "building"
 check "build: labs and solutions, -Werror" $MAKE -s all WERROR=1
 check "build: every source warning-free with gcc" $MAKE -s warnings CC=gcc
 check "build: every source warning-free with clang" $MAKE -s warnings CC=clang
@@ -69,18 +74,18 @@ check "build: test binaries (release, asan, tsan, shake)" $MAKE -s WERROR=1 $tar
 RACELAB_SETARCH=$(sanitizers/run --detect)
 export RACELAB_SETARCH
 
-echo "racelab test: runtime"
+section "runtime"
 cmocka "runtime (release)" build/release/test_runtime
 cmocka "runtime (ASan+UBSan)" sanitizers/run build/asan/test_runtime
 cmocka "runtime (TSan)" sanitizers/run build/tsan/test_runtime
 
-echo "racelab test: specimens"
+section "specimens"
 cmocka "specimens" build/release/test_specimens
 
-echo "racelab test: lab 4's machinery (is_prime, processes, the primes program)"
+section "lab 4's machinery (is_prime, processes, the primes program)"
 cmocka "primes" build/release/test_primes
 
-echo "racelab test: solutions"
+section "solutions"
 log=$logs/check_solutions.log
 $MAKE -s check IMPL=solutions WERROR=1 >"$log" 2>&1
 rc=$?
@@ -93,6 +98,13 @@ done
 [ $rc = 0 ] && ok "make check IMPL=solutions exits 0" || bad "make check IMPL=solutions exits 0" "$log"
 for lab in $LABS; do
     cmocka "solutions: test_$lab under ASan+UBSan" sanitizers/run build/asan/solutions/test_$lab
+done
+
+# Valgrind takes a core for a minute or more: it runs in the background,
+# beside the grader sections below (whose verdicts do not rest on timing),
+# and its lines are shown after them.
+valgrind_section() {
+for lab in $LABS; do
     # RACELAB_LIGHT: a tenth of the stress; memcheck looks for memory
     # errors, which do not need a million interleavings, and runs 50x slower.
     cmocka "solutions: test_$lab under valgrind memcheck" env RACELAB_WATCHDOG_SECONDS=120 RACELAB_LIGHT=1 \
@@ -127,6 +139,9 @@ memcheck queue -s -n 500
 memcheck queue -s -n 500 --pills -k 1
 memcheck prints -s -n 200
 memcheck primes -m -w 3 1000003 1000033 1000037 1000039 1000081 1000099 7 8 9 10
+}
+valgrind_section >"$logs/valgrind.out" 2>&1 &
+valgrind_pid=$!
 
 # The issue's stress size, without sanitizers: 4 x 4 threads, a million items.
 for s in locked lockfree; do
@@ -134,7 +149,7 @@ for s in locked lockfree; do
         build/release/solutions/queue -s $s -p 4 -c 4 -n 250000 -k 64
 done
 
-echo "racelab test: the shipped exercises stay exercises"
+section "the shipped exercises stay exercises"
 log=$logs/check_labs.log
 $MAKE -s check IMPL=labs WERROR=1 >"$log" 2>&1
 rc=$?
@@ -149,7 +164,7 @@ for lab in $LABS; do
 done
 [ $rc != 0 ] && ok "make check on the shipped labs exits non-zero" || bad "make check on the shipped labs exits non-zero" "$log"
 
-echo "racelab test: the grader, on plausible fixes (tests/mutants)"
+section "the grader, on plausible fixes (tests/mutants)"
 # Two at a time (each mutant builds into its own directory; the shared
 # objects were built by the solutions' check above). Verdicts do not rest
 # on timing, so running side by side changes nothing but the wall time.
@@ -206,7 +221,11 @@ if [ -d "$dir" ]; then
     fi
 fi
 
-echo "racelab test: make tsan"
+section "valgrind memcheck (ran in the background)"
+wait $valgrind_pid
+cat "$logs/valgrind.out"
+
+section "make tsan"
 log=$logs/tsan_labs.log
 $MAKE -s tsan IMPL=labs >"$log" 2>&1
 rc=$?
@@ -240,10 +259,12 @@ for lab in $LABS; do
     done
 done
 
-echo "racelab test: benchmark"
+section "benchmark"
 for lab in $LABS; do
     check "bench_$lab --quick runs" build/release/solutions/bench_$lab --quick
 done
 
+passed=$(awk '$1 == "pass" { s += $2 } END { print s + 0 }' "$tally")
+failed=$(awk '$1 == "fail" { s += $2 } END { print s + 0 }' "$tally")
 echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+[ "$failed" = 0 ]

@@ -65,6 +65,9 @@ for spec in "$@"; do
         [ "$rc" = 1 ] && [ "${outcome#exact}" != "$outcome" ] && outcome="wrong (exit status 1)"
         case $rc in
         0 | 1 | 66) ;;
+        3) # the program gave up, and said why on one line
+            outcome=$(grep -m 1 "^$program: " "$table.log" | cut -c1-70)
+            outcome="GAVE UP: ${outcome#"$program: "}" ;;
         124 | 137) outcome="HUNG (stopped after 60 s: a deadlock?)"; crashed=1 ;;
         *) outcome="CRASHED (exit status $rc)"; crashed=1 ;;
         esac

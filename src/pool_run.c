@@ -5,9 +5,9 @@
  * The threads pool is assembled here from the exercise's pieces
  * (labs/pool.c): start the workers (pool_work), put every number on the job
  * queue, collect (pool_collect, or the specimen's), stop the workers
- * (pool_stop), join them. Joining waits for workers that finish checking
- * the last numbers; workers that wait for a job that will never come are
- * reported, and the program exits 3, instead of hanging.
+ * (pool_stop), join them. A watchdog thread reports a pool that is stuck
+ * (nothing checked, nothing reported for 5 s) and exits 3, instead of
+ * hanging.
  */
 #include "pool.h"
 
@@ -51,62 +51,65 @@ void pool_sequential_run(const struct pool_config *cfg)
 
 /* ---- threads ------------------------------------------------------------ */
 
-/* How the join knows a worker is stuck: checks running now, and workers
- * that have returned from pool_work. */
+/* The watchdog: a pool built from exercise code can get stuck (a worker
+ * without its pill, a lost wake-up, lab 3's queue unfinished). When no
+ * number is being checked and nothing has moved for STUCK_SECONDS, the
+ * program says so and exits 3 instead of hanging. */
+enum { STUCK_SECONDS = 5 };
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t changed;  /* a check ended or a worker returned */
-    int checking;            /* guarded by lock */
-    int returned;            /* guarded by lock */
-} watch = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    pthread_cond_t changed;  /* stop, or progress */
+    int checking;            /* guarded by lock: checks running now */
+    long moves;              /* guarded by lock: checks done + rows reported */
+    bool stop;               /* guarded by lock: the run is over */
+    long count;              /* set before the watchdog starts */
+} watch = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false, 0};
+
+static void watch_move(int checking_delta, long moves)
+{
+    rl_mutex_lock(&watch.lock);
+    watch.checking += checking_delta;
+    watch.moves += moves;
+    rl_mutex_unlock(&watch.lock);
+}
 
 static struct pool_result watched_check(uint64_t n)
 {
-    rl_mutex_lock(&watch.lock);
-    watch.checking++;
-    rl_mutex_unlock(&watch.lock);
+    watch_move(+1, 0);
     struct pool_result r = pool_check(n);
-    rl_mutex_lock(&watch.lock);
-    watch.checking--;
-    rl_cond_broadcast(&watch.changed);
-    rl_mutex_unlock(&watch.lock);
+    watch_move(-1, 1);
     return r;
 }
 
-static void *worker_main(void *arg)
+static void *watchdog_main(void *arg)
 {
-    struct pool_threads *p = arg;
-    pool_work(p);
+    long *reported = arg; /* the tally's count: read under watch.lock */
     rl_mutex_lock(&watch.lock);
-    watch.returned++;
-    rl_cond_broadcast(&watch.changed);
+    long last = -1;
+    int64_t moved = rl_now_ns();
+    while (!watch.stop) {
+        rl_cond_timedwait(&watch.changed, &watch.lock, rl_now_ns() + 100 * 1000 * 1000);
+        if (watch.moves != last || watch.checking > 0) {
+            last = watch.moves;
+            moved = rl_now_ns();
+        } else if (!watch.stop && rl_now_ns() - moved > STUCK_SECONDS * 1000000000LL) {
+            fprintf(stderr,
+                    "primes: stuck: %ld of %ld results reported, no number being checked, "
+                    "nothing moved for %d s (a worker without its pill? a lost wake-up? "
+                    "lab 3's queue: make check LAB=queue)\n",
+                    *reported, watch.count, STUCK_SECONDS);
+            fflush(NULL);
+            _exit(3); /* the stuck threads cannot be joined */
+        }
+    }
     rl_mutex_unlock(&watch.lock);
     return NULL;
 }
 
-/* Waits until every worker has returned from pool_work. Workers still
- * checking a number are waited for; if for 5 seconds none is checking and
- * none returns, the rest are waiting for a job that will never come. */
-enum { STUCK_SECONDS = 5 };
-static void await_workers(int workers)
+static void *worker_main(void *arg)
 {
-    rl_mutex_lock(&watch.lock);
-    int64_t deadline = rl_now_ns() + STUCK_SECONDS * 1000000000LL;
-    while (watch.returned < workers) {
-        int before = watch.returned;
-        bool woke = rl_cond_timedwait(&watch.changed, &watch.lock, deadline);
-        if (watch.checking > 0 || watch.returned != before) {
-            deadline = rl_now_ns() + STUCK_SECONDS * 1000000000LL;
-        } else if (!woke && rl_now_ns() >= deadline) {
-            fprintf(stderr,
-                    "primes: %d of %d workers still waiting for a job %d s after "
-                    "pool_stop: each worker needs its own pill (labs/pool.c)\n",
-                    workers - watch.returned, workers, STUCK_SECONDS);
-            fflush(NULL);
-            _exit(3); /* their threads cannot be joined */
-        }
-    }
-    rl_mutex_unlock(&watch.lock);
+    pool_work(arg);
+    return NULL;
 }
 
 void pool_threads_run(const struct pool_config *cfg, bool specimen)
@@ -128,7 +131,6 @@ void pool_threads_run(const struct pool_config *cfg, bool specimen)
     };
     if (!p.jobs || !p.results)
         rl_die_errno("queue_create", errno);
-    watch.checking = watch.returned = 0;
 
     pthread_t threads[RL_MAX_THREADS];
     for (int i = 0; i < workers; i++)
@@ -143,7 +145,6 @@ void pool_threads_run(const struct pool_config *cfg, bool specimen)
     else
         pool_collect(&p);
     pool_stop(&p);
-    await_workers(workers);
     for (int i = 0; i < workers; i++)
         rl_thread_join(threads[i], NULL);
 
@@ -157,7 +158,7 @@ void pool_threads_run(const struct pool_config *cfg, bool specimen)
 static void *check_job(void *arg)
 {
     struct pool_job *job = arg;
-    job->result = pool_check(job->n);
+    job->result = watched_check(job->n);
     return job;
 }
 
@@ -208,7 +209,10 @@ static int cmp_u64(const void *a, const void *b)
 static void tally_report(void *arg, const struct pool_result *r)
 {
     struct tally *t = arg;
-    t->out->reported++;
+    rl_mutex_lock(&watch.lock);
+    t->out->reported++; /* read by the watchdog */
+    watch.moves++;
+    rl_mutex_unlock(&watch.lock);
     /* The first entry equal to r->n, then the first of those not answered. */
     long lo = 0, hi = t->count;
     while (lo < hi) {
@@ -250,6 +254,15 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
     run.report = tally_report;
     run.ctx = &t;
     const char *name = cfg->mode->name;
+    /* Threads built from exercise code are watched (see watchdog_main). */
+    bool watched = cfg->mode->uses_threads && strcmp(name, "sequential") != 0;
+    pthread_t watchdog;
+    watch.checking = 0;
+    watch.moves = 0;
+    watch.stop = false;
+    watch.count = cfg->count;
+    if (watched)
+        rl_thread_create(&watchdog, watchdog_main, &out.reported);
     int64_t t0 = rl_now_ns();
     if (strcmp(name, "sequential") == 0)
         pool_sequential_run(&run);
@@ -260,6 +273,13 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
     else
         pool_processes_run(&run, &out.interrupted);
     out.seconds = (double)(rl_now_ns() - t0) / 1e9;
+    if (watched) {
+        rl_mutex_lock(&watch.lock);
+        watch.stop = true;
+        rl_cond_broadcast(&watch.changed);
+        rl_mutex_unlock(&watch.lock);
+        rl_thread_join(watchdog, NULL);
+    }
 
     for (long i = 0; i < cfg->count; i++)
         if (t.answered[i] == 0) {

@@ -250,8 +250,9 @@ static atomic_int unnamed_points; /* atomic: any thread may bump it */
 
 static void record(const char *point, unsigned stream, enum rl_fuzz_action a)
 {
-    if (stream < TRACED_THREADS && strcmp(point, "test point") == 0 &&
-        trace_len[stream] < POINTS)
+    if (strcmp(point, "test point") != 0)
+        return; /* the runtime's own waits (rl_run_workers' start) */
+    if (stream < TRACED_THREADS && trace_len[stream] < POINTS)
         trace[stream][trace_len[stream]++] = (unsigned char)a;
     else
         atomic_fetch_add_explicit(&unnamed_points, 1, memory_order_relaxed);
