@@ -231,11 +231,12 @@ $MAKE -s tsan IMPL=labs >"$log" 2>&1
 rc=$?
 [ $rc = 0 ] && ok "make tsan exits 0 after showing races" || bad "make tsan exits 0 after showing races" "$log"
 for lab in $LABS; do
-    # pool's specimen runs on the shipped lab-3 queue here, whose own races
-    # TSan reports; on the reference queue it has none (below).
+    # pool's modes run on lab 3's locked queue, unfinished here: primes
+    # says so and will not run (its specimen is judged on the reference
+    # queue below).
     reports='[1-9][0-9]*' what="reports and the damage"
-    [ "$lab" = pool ] && reports='[0-9]+' what="the damage"
-    if grep -Eq "^  $lab +unsafe .* $reports +(lost [1-9]|got [1-9]|broken at line)" "$log"; then
+    [ "$lab" = pool ] && reports='[0-9]+' what="that lab 3 comes first"
+    if grep -Eq "^  $lab +unsafe .* $reports +(lost [1-9]|got [1-9]|broken at line|gave up: lab 3's locked queue does not work yet)" "$log"; then
         ok "make tsan: the $lab specimen's row shows $what"
     else
         bad "make tsan: the $lab specimen's row shows $what" "$log"

@@ -63,11 +63,14 @@ for spec in "$@"; do
         broken=$(sed -n 's/^contract broken .*, first: //p' "$table.log" | head -n 1 | cut -c1-60)
         [ -n "$broken" ] && outcome="broke the contract: $broken"
         [ "$rc" = 1 ] && [ "${outcome#exact}" != "$outcome" ] && outcome="wrong (exit status 1)"
+        # A program that gave up (exit 3; under TSan with reports, 66) said
+        # why on a line of its own: "primes: ...", not its header.
+        said=$(grep -v -E "^$program: (mode|strategy) " "$table.log" | grep -m 1 "^$program: " |
+            cut -c1-80)
+        [ -z "$outcome" ] && [ -n "$said" ] && outcome="gave up: ${said#"$program: "}"
         case $rc in
         0 | 1 | 66) ;;
-        3) # the program gave up, and said why on one line
-            outcome=$(grep -m 1 "^$program: " "$table.log" | cut -c1-70)
-            outcome="GAVE UP: ${outcome#"$program: "}" ;;
+        3) ;; # the program gave up, and said why (below)
         124 | 137) outcome="HUNG (stopped after 60 s: a deadlock?)"; crashed=1 ;;
         *) outcome="CRASHED (exit status $rc)"; crashed=1 ;;
         esac
