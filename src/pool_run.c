@@ -58,12 +58,13 @@ void pool_sequential_run(const struct pool_config *cfg)
 enum { STUCK_SECONDS = 5 };
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t changed;  /* stop, or progress */
+    pthread_cond_t changed;  /* stop; made per run by rl_cond_init, so its
+                                time-outs are on the monotonic clock */
     int checking;            /* guarded by lock: checks running now */
     long moves;              /* guarded by lock: checks done + rows reported */
     bool stop;               /* guarded by lock: the run is over */
     long count;              /* set before the watchdog starts */
-} watch = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false, 0};
+} watch = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void watch_move(int checking_delta, long moves)
 {
@@ -132,14 +133,14 @@ void pool_threads_run(const struct pool_config *cfg, bool specimen)
     if (!p.jobs || !p.results)
         rl_die_errno("queue_create", errno);
 
-    pthread_t threads[RL_MAX_THREADS];
-    for (int i = 0; i < workers; i++)
-        rl_thread_create(&threads[i], worker_main, &p);
     for (long i = 0; i < count; i++) {
         jobs[i].n = cfg->numbers[i];
         if (queue_put(p.jobs, &jobs[i]) != QUEUE_OK)
             rl_die_errno("queue_put on the job queue", EPIPE);
     }
+    pthread_t threads[RL_MAX_THREADS];
+    for (int i = 0; i < workers; i++)
+        rl_thread_create(&threads[i], worker_main, &p);
     if (specimen)
         pool_unsafe_collect(&p);
     else
@@ -261,8 +262,10 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
     watch.moves = 0;
     watch.stop = false;
     watch.count = cfg->count;
-    if (watched)
+    if (watched) {
+        rl_cond_init(&watch.changed);
         rl_thread_create(&watchdog, watchdog_main, &out.reported);
+    }
     int64_t t0 = rl_now_ns();
     if (strcmp(name, "sequential") == 0)
         pool_sequential_run(&run);
@@ -279,6 +282,7 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
         rl_cond_broadcast(&watch.changed);
         rl_mutex_unlock(&watch.lock);
         rl_thread_join(watchdog, NULL);
+        rl_cond_destroy(&watch.changed);
     }
 
     for (long i = 0; i < cfg->count; i++)
