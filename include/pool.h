@@ -41,12 +41,12 @@
 uint32_t pool_isqrt(uint64_t n);
 
 /* true when n is prime: trial division by 2, then by the odd numbers up to
- * pool_isqrt(n). Exact for every 64-bit n; slow (about a second) for a
- * prime near 10^16, which is the point. */
+ * pool_isqrt(n). Exact for every 64-bit n; slow (a fifth of a second) for
+ * a prime near 10^16, which is the point. */
 bool pool_is_prime(uint64_t n);
 
 /* The 20 numbers of Fluent Python's process-pool example, with their known
- * answers: 9 primes among numbers near 10^15 .. 10^16. */
+ * answers: 9 primes, from 2 to numbers near 10^16. */
 struct pool_known {
     uint64_t n;
     bool prime;
@@ -101,8 +101,8 @@ struct pool_threads {
 /* TODO(lab 4) pills. The body of every worker thread:
  *     takes jobs from p->jobs, in a loop; for each job, sets
  *     job->result = p->check(job->n) and puts the job on p->results;
- *     returns when it takes a pill (POOL_PILL). Takes nothing after its
- *     pill: the pill is meant for it alone.
+ *     returns when it takes a pill (POOL_PILL). Takes no job after its
+ *     pill (it may pass the pill on: see pool_stop).
  * Also returns if a queue says QUEUE_CLOSED. */
 void pool_work(struct pool_threads *p);
 
@@ -110,7 +110,8 @@ void pool_work(struct pool_threads *p);
  * was put on p->jobs and (in the program) after the collector is done.
  * When it returns, every worker will return from pool_work of its own
  * accord once it has finished its jobs; the caller then joins them. Must
- * not wait for the workers itself. */
+ * not wait for the workers itself. (One pill per worker is the pattern;
+ * one pill that each worker puts back, or closing p->jobs, also work.) */
 void pool_stop(struct pool_threads *p);
 
 /* TODO(lab 4) collector. Runs in the main thread while the workers run:
@@ -125,9 +126,12 @@ void pool_stop(struct pool_threads *p);
  * come. */
 long pool_collect(struct pool_threads *p);
 
-/* The specimen collector (src/pool_unsafe.c): stops once p->jobs looks
- * empty, while the workers may still be checking the last numbers. */
+/* The specimen (src/pool_unsafe.c): its collector stops once p->jobs looks
+ * empty, while the workers may still be checking the last numbers. Its
+ * workers and stop are right (and its own, not the exercise's). */
 long pool_unsafe_collect(struct pool_threads *p);
+void pool_unsafe_work(struct pool_threads *p);
+void pool_unsafe_stop(struct pool_threads *p);
 
 /* ---- futures ----------------------------------------------------------- */
 
@@ -139,13 +143,16 @@ struct future {
     void *arg;
     pthread_mutex_t lock;
     pthread_cond_t done_cond; /* broadcast when done becomes true */
-    bool done;                /* guarded by lock */
-    void *result;             /* guarded by lock */
+    bool done;                /* guarded by lock (or yours: an atomic
+                                 release/acquire pair works too) */
+    void *result;             /* guarded by lock; NULL is a valid result */
+    _Atomic int refs;         /* src/pool_futures.c: the caller's and the
+                                 worker's, so neither frees it under the other */
 };
 
 /* Makes f a pending future of fn(arg): every field zero (done false,
- * result NULL; a field you add starts at zero too), then fn, arg, lock and
- * done_cond set up. future_destroy undoes it. (src/pool_futures.c) */
+ * result NULL), then fn, arg, lock and done_cond set up. future_destroy
+ * undoes it. (src/pool_futures.c) */
 void future_init(struct future *f, void *(*fn)(void *arg), void *arg);
 void future_destroy(struct future *f);
 
@@ -167,9 +174,10 @@ struct futures;
 /* Starts workers (1 .. RL_MAX_THREADS) threads. */
 struct futures *futures_create(int workers);
 
-/* Queues fn(arg) and returns its future at once (malloc'ed; free it with
- * future_free after the last future_get). Waits only if the job queue is
- * full. Returns NULL after futures_shutdown has begun. */
+/* Queues fn(arg) and returns its future at once (malloc'ed; release it
+ * with future_free after the last future_get: the worker keeps its own
+ * hold until it is done with it). Waits only if the job queue is full.
+ * Not to be called once futures_shutdown is called. */
 struct future *futures_submit(struct futures *ex, void *(*fn)(void *arg), void *arg);
 void future_free(struct future *f);
 
@@ -196,8 +204,9 @@ extern const struct pool_mode pool_modes[];
 const struct pool_mode *pool_find(const char *name);
 
 /* Hooks for the processes mode, for the program's --crash and the tests.
- * dispatch is called in the parent just before job n goes to the worker
- * with that pid; the kill is done when it returns. */
+ * dispatch is called in the parent just before number n is written to the
+ * worker with that pid (not for pills): a worker killed there never reads
+ * it. */
 struct pool_process_hooks {
     void (*dispatch)(void *ctx, int worker, pid_t pid, uint64_t n);
     void *ctx;
@@ -219,7 +228,7 @@ enum { POOL_LOST_SHOWN = 8 };
 struct pool_outcome {
     long reported;      /* results passed to report */
     long lost;          /* numbers that got no result */
-    uint64_t lost_numbers[POOL_LOST_SHOWN]; /* the first of them */
+    uint64_t lost_numbers[POOL_LOST_SHOWN]; /* the smallest of them */
     long duplicated;    /* results beyond the first for a number */
     long wrong;         /* results for numbers never sent */
     bool interrupted;   /* processes: stopped by SIGINT or SIGTERM */
@@ -228,7 +237,11 @@ struct pool_outcome {
 
 /* Runs cfg->mode on cfg->numbers, each result going to cfg->report as it
  * arrives, and checks every number was answered exactly once. With --fuzz
- * on (rl_fuzz_enable), reporting a row is slow: see rl_fuzz_stall. */
+ * on (rl_fuzz_enable), reporting a row is slow: see rl_fuzz_stall. A
+ * threads mode built from exercise code that gets stuck (nothing checked,
+ * nothing reported for 5 s) ends the process: a message, then _exit(3).
+ * The processes mode needs SIGPIPE ignored (rl_init does it) and a
+ * single-threaded caller (it blocks SIGINT and SIGTERM but in its waits). */
 struct pool_outcome pool_run(const struct pool_config *cfg);
 
 /* The modes, for the driver and the benchmark. Each passes every result it

@@ -42,8 +42,9 @@ void pool_stop(struct pool_threads *p)
 /* ---- collector: when to stop ------------------------------------------- */
 
 /* TODO(lab 4) collector: stop once every result is in, not before. This is
- * the book's stop condition; run `primes -m threads --fuzz` to see what it
- * loses, and read why in docs/pool.md. */
+ * the stop condition of an early release of the book's example; run
+ * `primes -m threads --fuzz` to see what it loses, and read why in
+ * docs/pool.md. */
 long pool_collect(struct pool_threads *p)
 {
     long reported = 0;

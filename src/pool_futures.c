@@ -11,6 +11,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ void future_init(struct future *f, void *(*fn)(void *arg), void *arg)
     memset(f, 0, sizeof *f);
     f->fn = fn;
     f->arg = arg;
+    atomic_init(&f->refs, 1);
     rl_mutex_init(&f->lock);
     rl_cond_init(&f->done_cond);
 }
@@ -45,6 +47,7 @@ static void *futures_worker(void *arg)
     while (queue_get(ex->jobs, &item) == QUEUE_OK) {
         struct future *f = item;
         future_set(f, f->fn(f->arg));
+        future_free(f); /* the worker's hold */
     }
     return NULL; /* closed and drained */
 }
@@ -71,19 +74,26 @@ struct future *futures_submit(struct futures *ex, void *(*fn)(void *arg), void *
     if (!f)
         rl_die_errno("malloc", ENOMEM);
     future_init(f, fn, arg);
-    if (queue_put(ex->jobs, f) != QUEUE_OK) { /* shut down */
-        future_free(f);
+    atomic_store_explicit(&f->refs, 2, memory_order_relaxed); /* caller, worker */
+    if (queue_put(ex->jobs, f) != QUEUE_OK) { /* closed: no worker will run it */
+        future_destroy(f);
+        free(f);
         return NULL;
     }
     return f;
 }
 
+/* Drops one hold; the last one frees. A broken future_get may return
+ * before the call has run: the worker's hold keeps f alive until then. */
 void future_free(struct future *f)
 {
     if (!f)
         return;
-    future_destroy(f);
-    free(f);
+    /* acq_rel: the last holder sees every write the other made to f. */
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1) {
+        future_destroy(f);
+        free(f);
+    }
 }
 
 void futures_map(struct futures *ex, void *(*fn)(void *arg), void *const args[],

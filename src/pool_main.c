@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "racelab.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* --help's text; %s is the list of modes. */
+#define ABOUT                                                                   \
+    "Lab 4: checks each number N for primality on a pool of WORKERS workers\n" \
+    "(default: Fluent Python's 20 numbers near 10^16). One row per result as\n" \
+    "it arrives: the number, P if prime, the seconds its check took; then\n" \
+    "the total time, and whether every number got exactly one answer.\n" \
+    "Modes (-m):\n%s" \
+    "Exit status: 0 every number answered once, 1 results lost or doubled,\n" \
+    "2 usage, 3 stuck (or lab 3's queue unfinished), 130 interrupted.\n" \
+    "The exercises live in labs/pool.c; see docs/pool.md."
 
 static void print_row(void *ctx, const struct pool_result *r)
 {
@@ -67,7 +79,8 @@ static bool queue_basics_work(void)
     if (ok) {
         pthread_t t;
         rl_thread_create(&t, put_later, q);
-        ok = queue_get(q, &x) == QUEUE_OK && x == q; /* must wait for it */
+        /* It must wait for the put; 5 s bounds a get nobody wakes. */
+        ok = queue_get_timeout(q, &x, 5.0) == QUEUE_OK && x == q;
         rl_thread_join(t, NULL);
     }
     if (q) {
@@ -116,8 +129,7 @@ int main(int argc, char **argv)
          .metavar = "WORKERS", .help = "workers in the pool (default: one per CPU, at most 64)",
          .min = 1, .max = RL_MAX_THREADS, .dest = &workers},
         {.long_name = "mode", .short_name = 'm', .kind = RL_OPT_CHOICE,
-         .metavar = "MODE", .help = "unsafe, threads, processes, futures or sequential "
-                                    "(default unsafe)",
+         .metavar = "MODE", .help = "how the numbers are shared out (default unsafe)",
          .choices = mode_names, .dest = &mode},
         {.long_name = "fuzz", .kind = RL_OPT_FLAG,
          .help = "widen the race window: each row prints slowly (0.5-2 ms), as on a slow terminal",
@@ -132,23 +144,18 @@ int main(int argc, char **argv)
          .help = "print the mode names, one per line, and exit", .dest = &list},
         {.long_name = NULL},
     };
+    /* The Modes paragraph of --help, from the table of modes. */
+    char modes_help[1024] = "";
+    for (const struct pool_mode *mm = pool_modes; mm->name; mm++) {
+        size_t len = strlen(modes_help);
+        snprintf(modes_help + len, sizeof modes_help - len, "  %-10s  %s\n", mm->name,
+                 mm->about);
+    }
+    char about[2048];
+    snprintf(about, sizeof about, ABOUT, modes_help);
     const struct rl_prog prog = {
         .usage = "[-w WORKERS] [-m MODE] [--fuzz] [--seed N] [--crash N] [--list] [N ...]",
-        .about =
-            "Lab 4: checks each number N for primality on a pool of WORKERS workers\n"
-            "(default: Fluent Python's 20 numbers near 10^16). One row per result as\n"
-            "it arrives: the number, P if prime, the seconds its check took; then\n"
-            "the total time, and whether every number got exactly one answer.\n"
-            "Modes:\n"
-            "  unsafe      threads, with a collector that stops when the job queue\n"
-            "              looks empty (the specimen: try it with --fuzz)\n"
-            "  threads     worker threads, job and result queues, poison pills\n"
-            "  processes   forked workers, a pipe in and a pipe out each\n"
-            "  futures     an executor: submit every number, get each future in order\n"
-            "  sequential  one after another, no pool: the baseline\n"
-            "Exit status: 0 every number answered once, 1 results lost or doubled,\n"
-            "2 usage, 3 stuck (or lab 3's queue unfinished), 130 interrupted.\n"
-            "The exercises live in labs/pool.c; see docs/pool.md.",
+        .about = about,
         .opts = opts,
         .positional = true,
     };
@@ -168,7 +175,7 @@ int main(int argc, char **argv)
         rl_usage_error("%ld numbers: at most %ld at a time", count, POOL_MAX_NUMBERS);
     uint64_t *numbers = malloc((size_t)(count > 0 ? count : POOL_BOOK_COUNT) * sizeof *numbers);
     if (!numbers)
-        rl_die_errno("malloc", 12);
+        rl_die_errno("malloc", ENOMEM);
     for (long i = 0; i < count; i++) {
         const char *why = rl_parse_u64(argv[first + i], 0, UINT64_MAX, &numbers[i]);
         if (why)
@@ -196,8 +203,10 @@ int main(int argc, char **argv)
                 "runs on it, so finish lab 3 first (make check LAB=queue)", m->name);
     seed = rl_fuzz_from_options(fuzz, seed_given, seed);
 
-    printf("primes: mode %s, %ld worker%s, %ld numbers", m->name, workers,
-           workers == 1 ? "" : "s", count);
+    printf("primes: mode %s", m->name);
+    if (strcmp(m->name, "sequential") != 0)
+        printf(", %ld worker%s", workers, workers == 1 ? "" : "s");
+    printf(", %ld number%s", count, count == 1 ? "" : "s");
     if (fuzz)
         printf(", fuzz seed %" PRIu64, seed);
     printf("\n");

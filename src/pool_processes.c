@@ -161,6 +161,19 @@ static int reap(pid_t pid)
     return status;
 }
 
+/* Whether the pool itself was told to stop: by now, or pending (blocked
+ * outside ppoll). Ctrl-C queues SIGINT for the whole group at once, so it
+ * is pending here before any worker it killed can have closed its pipe. */
+static bool parent_signalled(void)
+{
+    sigset_t pending;
+    if (interrupted)
+        return true;
+    if (sigpending(&pending) != 0)
+        return false;
+    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
+}
+
 /* The worker's result pipe has closed: reap it; a number it held is lost. */
 static long worker_gone(const struct pool_config *cfg, struct worker *w, int index)
 {
@@ -170,10 +183,9 @@ static long worker_gone(const struct pool_config *cfg, struct worker *w, int ind
     w->pid = 0;
     if (w->job < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM)) {
+    if (parent_signalled()) {
         /* Ctrl-C reaches the whole process group, workers first as often
          * as not: the pool is being stopped, not losing a worker. */
-        interrupted = 1;
         long held = w->job >= 0;
         w->job = -1;
         return held;

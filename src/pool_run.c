@@ -20,13 +20,12 @@
 #include <unistd.h>
 
 const struct pool_mode pool_modes[] = {
-    {"unsafe", "threads, with a collector that stops when the job queue looks "
-               "empty (the specimen)", true},
-    {"threads", "worker threads, job and result queues, poison pills "
-                "(labs/pool.c)", true},
+    {"unsafe", "the specimen: threads, with a collector that stops when the job\n"
+               "              queue looks empty (try it with --fuzz)", true},
+    {"threads", "worker threads, job and result queues, poison pills (labs/pool.c)",
+     true},
     {"processes", "forked workers, a pipe in and a pipe out each", false},
-    {"futures", "an executor: submit, then get each future in order "
-                "(labs/pool.c)", true},
+    {"futures", "an executor: submit every number, get each future in order", true},
     {"sequential", "one number after another, no pool: the baseline", true},
     {NULL, NULL, false},
 };
@@ -113,6 +112,12 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+static void *specimen_worker_main(void *arg)
+{
+    pool_unsafe_work(arg);
+    return NULL;
+}
+
 void pool_threads_run(const struct pool_config *cfg, bool specimen)
 {
     long count = cfg->count;
@@ -140,12 +145,14 @@ void pool_threads_run(const struct pool_config *cfg, bool specimen)
     }
     pthread_t threads[RL_MAX_THREADS];
     for (int i = 0; i < workers; i++)
-        rl_thread_create(&threads[i], worker_main, &p);
-    if (specimen)
+        rl_thread_create(&threads[i], specimen ? specimen_worker_main : worker_main, &p);
+    if (specimen) {
         pool_unsafe_collect(&p);
-    else
+        pool_unsafe_stop(&p);
+    } else {
         pool_collect(&p);
-    pool_stop(&p);
+        pool_stop(&p);
+    }
     for (int i = 0; i < workers; i++)
         rl_thread_join(threads[i], NULL);
 
@@ -175,8 +182,7 @@ void pool_futures_run(const struct pool_config *cfg)
         jobs[i].n = cfg->numbers[i];
         fs[i] = futures_submit(ex, check_job, &jobs[i]);
     }
-    /* Results in input order, each as soon as it and those before it are
-     * done: Executor.map's order. */
+    /* Results in input order: Executor.map's order. */
     for (long i = 0; i < count; i++) {
         struct pool_job *job = future_get(fs[i]);
         if (job)

@@ -229,8 +229,12 @@ void rltest_blocking_watch(bool on)
 
 unsigned long rltest_blocked_mark(unsigned stream)
 {
-    return atomic_load_explicit(&blocked_count[stream % WATCHED_STREAMS],
-                                memory_order_relaxed);
+    if (stream >= WATCHED_STREAMS) {
+        fprintf(stderr, "rltest_blocked_mark: stream %u: only 0 .. %d are watched\n",
+                stream, WATCHED_STREAMS - 1);
+        abort();
+    }
+    return atomic_load_explicit(&blocked_count[stream], memory_order_relaxed);
 }
 
 /* The state letter of a thread of this process ('S' sleeping, 'R'...). */

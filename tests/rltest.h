@@ -84,7 +84,8 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
  * ("the getter is waiting; now set the future"):
  *   rltest_blocking_watch(true) installs an rl_fuzz hook (fuzzing must be
  *   on) that notes each time a thread with a named fuzz stream
- *   (rl_fuzz_thread) is about to block in a condition wait;
+ *   (rl_fuzz_thread, streams 0 .. 255) is about to block in a condition
+ *   wait;
  *   rltest_blocked_mark(stream) reads that thread's count of such moments;
  *   rltest_wait_blocked(stream, mark, tid, returned) returns true once the
  *   thread (stream, kernel thread id tid) is blocked: it passed a wait point

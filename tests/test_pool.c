@@ -69,8 +69,8 @@ enum shape {
                        reported every other result and is blocked (or has
                        returned): the result queue looks empty, and one
                        result is still to come */
-    TWO_BATCHES,    /* half the numbers, all answered, a pause with the
-                       workers idle, then the rest */
+    TWO_BATCHES,    /* half the numbers, all answered; then, once every
+                       worker is blocked waiting (or gone), the rest */
     STOP_AT_ONCE,   /* the pills go in right behind the numbers, before any
                        result is collected */
 };
@@ -96,6 +96,8 @@ struct run {
     long workers_returned;         /* counted after the joins */
     long leftover_results;         /* still in the result queue at the end */
     pid_t collector_tid;           /* set by the collecting thread */
+    pid_t worker_tids[RL_MAX_THREADS]; /* each set by its worker, before ... */
+    _Atomic int workers_known;     /* ... this count says so (release/acquire) */
     _Atomic bool collector_returned; /* atomic, release/acquire */
     bool slow_row_done;            /* collecting thread only */
 };
@@ -210,7 +212,7 @@ static void run_verify(struct run *r, bool collected_by_exercise)
         if (r->answered[i] != 1)
             fail_msg("%s: %" PRIu64 " was answered %ld times (%ld of %d answered in all)",
                      r->c->name, number_at(i), r->answered[i],
-                     atomic_load(&r->reported), COUNT);
+                     atomic_load_explicit(&r->reported, memory_order_relaxed), COUNT);
     }
     assert_int_equal(r->strangers, 0);
     assert_int_equal(r->bad_verdicts, 0);
@@ -299,7 +301,7 @@ static void test_collector(void **state)
     if (!finished)
         fail_msg("%s: pool_collect has not returned, %ld of %d results reported, nothing "
                  "moved for %d s: waiting for a result that will never come?",
-                 c->name, atomic_load(&r->reported), COUNT, STUCK_SECONDS);
+                 c->name, atomic_load_explicit(&r->reported, memory_order_relaxed), COUNT, STUCK_SECONDS);
     /* Whatever pool_collect did not report is still in the result queue. */
     if (r->collected < COUNT)
         fail_msg("%s: pool_collect returned after %ld of %d results; %ld were still "
@@ -312,12 +314,34 @@ static void test_collector(void **state)
 
 /* ---- pills: your pool_work and pool_stop, the test collecting ----------- */
 
+enum { PILLS_STREAM = 170 }; /* worker i of the pills tests: 170 + i */
+
 static void *exercise_worker(void *arg)
 {
     struct pool_threads *p = arg;
-    worker_stream();
+    struct run *r = current;
+    static atomic_int next_index;
+    int i = atomic_fetch_add_explicit(&next_index, 1, memory_order_relaxed) % p->workers;
+    rl_fuzz_thread(PILLS_STREAM + (unsigned)i);
+    r->worker_tids[i] = gettid();
+    /* release: pairs with the acquire in wait_workers_idle */
+    atomic_fetch_add_explicit(&r->workers_known, 1, memory_order_release);
     pool_work(p);
     return NULL;
+}
+
+/* Waits until every worker is blocked waiting for a job (none returns:
+ * a worker that has, stopped too early, and the test will say so). */
+static void wait_workers_idle(struct run *r)
+{
+    static const _Atomic bool never = false;
+    /* acquire: pairs with each worker's release; its tid is then set */
+    while (atomic_load_explicit(&r->workers_known, memory_order_acquire) < r->c->workers)
+        sched_yield();
+    for (int i = 0; i < r->c->workers; i++)
+        rltest_wait_blocked(PILLS_STREAM + (unsigned)i,
+                            rltest_blocked_mark(PILLS_STREAM + (unsigned)i),
+                            r->worker_tids[i], &never);
 }
 
 /* The test collects n results itself (no exercise code). */
@@ -347,10 +371,9 @@ static void pills_run(void *arg)
     case TWO_BATCHES:
         put_jobs(r, 0, COUNT / 2);
         drain(r, COUNT / 2);
-        /* Every worker is idle now, the job queue empty: a worker that
-         * takes "empty" for "done" leaves here. */
-        for (int k = 0; k < 20; k++)
-            sched_yield();
+        /* Every worker idle, the job queue empty: a worker that takes
+         * "empty" for "done" leaves here, or would be blocked otherwise. */
+        wait_workers_idle(r);
         put_jobs(r, COUNT / 2, COUNT);
         drain(r, COUNT - COUNT / 2);
         pool_stop(&r->p);
@@ -381,7 +404,7 @@ static void test_pills(void **state)
     bool finished = rltest_run_watched(pills_run, r, run_progress, STUCK_SECONDS);
     rl_fuzz_disable();
     if (!finished) {
-        long reported = atomic_load(&r->reported);
+        long reported = atomic_load_explicit(&r->reported, memory_order_relaxed);
         if (reported < COUNT)
             fail_msg("%s: %ld of %d numbers answered, then nothing for %d s: did a "
                      "worker stop while numbers were still to come?",
@@ -396,9 +419,9 @@ static void test_pills(void **state)
 
 /* ---- future: your future_set and future_get ---------------------------- */
 
-/* Getters draw from streams 1000 + 4 * round + i: a new stream each round,
- * so each round's wait meets a different fuzz decision. */
-enum { GETTER_STREAM = 1000 };
+/* Getter i draws from stream 220 + i; the seed changes each round, so each
+ * round's wait meets a different fuzz decision. */
+enum { GETTER_STREAM = 220 };
 
 struct getter {
     struct future *f;
@@ -422,17 +445,16 @@ static void *getter_main(void *arg)
 
 /* Starts getters on f and returns once each is blocked in future_get or has
  * returned (too early: f is not set yet). */
-static void start_getters(struct getter *gs, int n, pthread_t *threads, struct future *f,
-                          long round)
+static void start_getters(struct getter *gs, int n, pthread_t *threads, struct future *f)
 {
     unsigned long marks[4];
     for (int i = 0; i < n; i++) {
-        gs[i] = (struct getter){.f = f, .stream = GETTER_STREAM + 4 * (unsigned)round +
-                                                  (unsigned)i};
+        gs[i] = (struct getter){.f = f, .stream = GETTER_STREAM + (unsigned)i};
         marks[i] = rltest_blocked_mark(gs[i].stream);
         rl_thread_create(&threads[i], getter_main, &gs[i]);
     }
     for (int i = 0; i < n; i++) {
+        /* acquire: pairs with the getter's release; its tid is then set */
         while (!atomic_load_explicit(&gs[i].tid_known, memory_order_acquire))
             sched_yield();
         rltest_wait_blocked(gs[i].stream, marks[i], gs[i].tid, &gs[i].returned);
@@ -466,8 +488,12 @@ static void waits_run(void *arg)
         future_init(&f, NULL, NULL);
         struct getter gs[4];
         pthread_t threads[4];
-        start_getters(gs, n, threads, &f, round);
-        void *value = &w->rounds + round; /* any distinct non-NULL pointer */
+        rl_fuzz_enable(SEED + 100 * (uint64_t)n + (uint64_t)round);
+        start_getters(gs, n, threads, &f);
+        /* Round 0 sets NULL: a valid result, which must not read as "not
+         * done yet". Then distinct non-NULL pointers. */
+        static char values[WAIT_ROUNDS];
+        void *value = round == 0 ? NULL : &values[round];
         for (int i = 0; i < n; i++)
             if (atomic_load_explicit(&gs[i].returned, memory_order_acquire))
                 w->early++;
@@ -497,9 +523,9 @@ static void test_future_waits(void **state)
     rltest_blocking_watch(false);
     rl_fuzz_disable();
     if (!finished)
-        fail_msg("%s: round %ld: %d threads blocked in future_get, future_set called, "
+        fail_msg("%s: round %ld: %d thread(s) blocked in future_get, future_set called, "
                  "and one is still waiting %d s later: does future_set wake them all?",
-                 c->name, atomic_load(&w->rounds) + 1, c->getters, STUCK_SECONDS);
+                 c->name, atomic_load_explicit(&w->rounds, memory_order_relaxed) + 1, c->getters, STUCK_SECONDS);
     if (w->early || w->wrong)
         fail_msg("%s: future_get returned before future_set %ld times in %d rounds, and "
                  "without the value %ld times (a wait woken for no reason must wait "
@@ -536,7 +562,7 @@ static void map_run(void *arg)
     struct map_run *m = arg;
     struct futures *ex = futures_create(m->c->workers);
     for (long i = 0; i < MAP_COUNT; i++)
-        m->args[i] = (void *)(uintptr_t)(i + 1);
+        m->args[i] = (void *)(uintptr_t)i; /* 0 first: a NULL argument and result */
     futures_map(ex, square_slowly, m->args, m->results, MAP_COUNT);
     atomic_fetch_add_explicit(&m->progress, 1, memory_order_relaxed);
     /* Submit, shut down at once, then read every future: shutdown must
@@ -564,7 +590,7 @@ static void test_future_map(void **state)
         fail_msg("%s: futures_map or futures_shutdown has not returned after %d s",
                  c->name, 3 * STUCK_SECONDS);
     for (long i = 0; i < MAP_COUNT; i++) {
-        uintptr_t want = (uintptr_t)(i + 1) * (uintptr_t)(i + 1);
+        uintptr_t want = (uintptr_t)i * (uintptr_t)i;
         if ((uintptr_t)m->results[i] != want)
             fail_msg("%s: futures_map result %ld is %zu, expected %zu", c->name, i,
                      (size_t)(uintptr_t)m->results[i], (size_t)want);

@@ -50,8 +50,8 @@ static void isqrt_is_exact(void **state)
     uint64_t big = (uint64_t)UINT32_MAX * UINT32_MAX;
     assert_int_equal(pool_isqrt(big), UINT32_MAX);
     assert_int_equal(pool_isqrt(big - 1), UINT32_MAX - 1);
-    /* Above 2^53 a double cannot hold k*k - 1: it rounds up to k*k, and a
-     * floating-point square root says k. */
+    /* Above 2^53 a floating-point square root of k*k - 1 (about
+     * k - 1/2k) rounds to k: one too many. */
     for (uint64_t k = 94906266; k < 94906300; k++) {
         assert_int_equal(pool_isqrt(k * k), k);
         assert_int_equal(pool_isqrt(k * k - 1), k - 1);
@@ -318,9 +318,10 @@ static void ctrl_c_stops_everything(void **state)
     assert_true(n > 0);
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    int kids = 0;
     for (int tries = 0; tries < 2000; tries++) {
         FILE *f = fopen(path, "r");
-        int kids = 0;
+        kids = 0;
         unsigned k;
         while (f && fscanf(f, "%u", &k) == 1)
             kids++;
@@ -330,6 +331,7 @@ static void ctrl_c_stops_everything(void **state)
             break;
         usleep(1000);
     }
+    assert_int_equal(kids, 2); /* the workers exist: the run is under way */
     assert_int_equal(kill(-pid, SIGINT), 0);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
