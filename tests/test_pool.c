@@ -110,14 +110,20 @@ static long run_progress(void *arg)
            atomic_load_explicit(&r->reported, memory_order_relaxed);
 }
 
-enum { COLLECTOR_STREAM = 200 };
+enum { COLLECTOR_STREAM = 200, WORKER_STREAM = 100 };
 
-/* Each worker thread its own fuzz stream: 100, 101, ... */
-static atomic_uint next_worker_stream;
-static void worker_stream(void)
+/* Every worker thread, the test's or the exercise's, starts here: it gets
+ * an index 0 .. workers - 1 (w consecutive numbers modulo w are distinct),
+ * its own fuzz stream WORKER_STREAM + index, and records its thread id. */
+static void worker_begin(struct run *r)
 {
-    rl_fuzz_thread(100 + atomic_fetch_add_explicit(&next_worker_stream, 1,
-                                                    memory_order_relaxed) % 64);
+    static atomic_uint next;
+    int i = (int)(atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) %
+                  (unsigned)r->c->workers);
+    rl_fuzz_thread(WORKER_STREAM + (unsigned)i);
+    r->worker_tids[i] = gettid();
+    /* release: pairs with the acquire in wait_workers_idle */
+    atomic_fetch_add_explicit(&r->workers_known, 1, memory_order_release);
 }
 
 static struct pool_result test_check(uint64_t n)
@@ -252,18 +258,12 @@ static long count_left(struct queue *q)
 
 /* ---- collector: the test's workers, your pool_collect ------------------- */
 
-/* The test's worker: the contract's loop, done right. */
+/* The test's worker: the contract's loop, done right (the specimen's
+ * workers are right: only its collector is wrong). */
 static void *test_worker(void *arg)
 {
-    struct pool_threads *p = arg;
-    worker_stream();
-    void *item;
-    while (queue_get(p->jobs, &item) == QUEUE_OK && item != POOL_PILL) {
-        struct pool_job *job = item;
-        job->result = p->check(job->n);
-        if (queue_put(p->results, job) != QUEUE_OK)
-            break;
-    }
+    worker_begin(current);
+    pool_unsafe_work(arg);
     return NULL;
 }
 
@@ -280,8 +280,7 @@ static void collector_run(void *arg)
     atomic_store_explicit(&r->collector_returned, true, memory_order_release);
     /* Stop the test's workers; a held-back last number is released by
      * collector_returned. */
-    for (int i = 0; i < r->c->workers; i++)
-        queue_put(r->p.jobs, POOL_PILL);
+    pool_unsafe_stop(&r->p);
     for (int i = 0; i < r->c->workers; i++)
         rl_thread_join(threads[i], NULL);
     r->workers_returned = r->c->workers;
@@ -307,26 +306,16 @@ static void test_collector(void **state)
         fail_msg("%s: pool_collect returned after %ld of %d results; %ld were still "
                  "to come and were lost", c->name, r->collected, COUNT,
                  COUNT - r->collected);
-    r->leftover_results = 0;
     run_verify(r, true);
     run_free(r);
 }
 
 /* ---- pills: your pool_work and pool_stop, the test collecting ----------- */
 
-enum { PILLS_STREAM = 170 }; /* worker i of the pills tests: 170 + i */
-
 static void *exercise_worker(void *arg)
 {
-    struct pool_threads *p = arg;
-    struct run *r = current;
-    static atomic_int next_index;
-    int i = atomic_fetch_add_explicit(&next_index, 1, memory_order_relaxed) % p->workers;
-    rl_fuzz_thread(PILLS_STREAM + (unsigned)i);
-    r->worker_tids[i] = gettid();
-    /* release: pairs with the acquire in wait_workers_idle */
-    atomic_fetch_add_explicit(&r->workers_known, 1, memory_order_release);
-    pool_work(p);
+    worker_begin(current);
+    pool_work(arg);
     return NULL;
 }
 
@@ -339,8 +328,8 @@ static void wait_workers_idle(struct run *r)
     while (atomic_load_explicit(&r->workers_known, memory_order_acquire) < r->c->workers)
         sched_yield();
     for (int i = 0; i < r->c->workers; i++)
-        rltest_wait_blocked(PILLS_STREAM + (unsigned)i,
-                            rltest_blocked_mark(PILLS_STREAM + (unsigned)i),
+        rltest_wait_blocked(WORKER_STREAM + (unsigned)i,
+                            rltest_blocked_mark(WORKER_STREAM + (unsigned)i),
                             r->worker_tids[i], &never);
 }
 
