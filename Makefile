@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter prints queue pool
+LABS := counter prints queue pool spinner
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -111,6 +111,10 @@ pool_SOPT := -m
 pool_DEMO := -w 4 --fuzz --seed 1 1000000007 1000000011 10000000019 10000000021 \
              99999999977 99999999999 999999999989 999999999999 4294967291 4294967297 \
              2147483647 2147483649 100000000003 100000000005 1000000000039 1000000000041
+# spinner's strategy is a mode too; --cpu reuses lab 4's is_prime.
+spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop pool_prime
+spinner_SOPT := -m
+spinner_DEMO := --slow 0.5
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
 prog = $(or $($(1)_PROG),$(1))

@@ -44,6 +44,8 @@ enum rl_opt_kind {
     RL_OPT_LONG,   /* a whole number within [min, max], stored in a long */
     RL_OPT_U64,    /* a whole number within [min, max], stored in a uint64_t */
     RL_OPT_CHOICE, /* one of a NULL-terminated list of words; stores its index */
+    RL_OPT_SECONDS,/* a duration in seconds, "2" or "0.25" (to the millisecond),
+                      within [min, max] milliseconds; stored in a long, in ms */
 };
 
 struct rl_opt {
@@ -54,7 +56,7 @@ struct rl_opt {
     const char *help;           /* one line */
     uint64_t min, max;          /* RL_OPT_LONG and RL_OPT_U64 */
     const char *const *choices; /* RL_OPT_CHOICE */
-    void *dest;                 /* bool *, long *, uint64_t * or int * */
+    void *dest;                 /* bool *, long *, uint64_t *, int * or long * (ms) */
     bool *seen;                 /* optional: set true when the option is given */
 };
 
@@ -74,6 +76,11 @@ int rl_parse_options(int argc, char **argv, const struct rl_prog *prog);
  * and sets *out, or returns why the text was refused ("not a number", ...). */
 const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
                          uint64_t *out);
+
+/* The duration parser behind RL_OPT_SECONDS: decimal digits with at most
+ * three after one point ("3", "0.5", ".25", "1.500"); no sign, exponent or
+ * blanks. Returns NULL and sets *ms, or why the text was refused. */
+const char *rl_parse_seconds(const char *text, long min_ms, long max_ms, long *ms);
 
 /* ---- checked pthread wrappers ------------------------------------------ */
 

@@ -33,7 +33,8 @@ for spec in "$@"; do
     fi
     for s in $strategies; do
         if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"
-        elif [ "$s" = processes ]; then where="src/${lab}_processes.c (no threads)"
+        elif [ "$s" = processes ] || [ "$s" = process ] || [ "$s" = loop ]; then
+            where="src/${lab}_$s.c (no threads)"
         elif [ "$s" = sequential ]; then where="src/${lab}_run.c (no threads)"
         else where="$impl/$lab.c"; fi
         printf '\n==== %s %s %s %s    [%s]\n' "$program" "$sopt" "$s" "$args" "$where"
@@ -55,10 +56,13 @@ for spec in "$@"; do
             -e 's/^answered ([0-9]+) of ([0-9]+) numbers, each once$/exact (\1 numbers)/p' \
             -e 's/^lost ([0-9]+) of ([0-9]+) results:.*/lost \1 of \2 results/p' \
             -e 's/^wrong: (.*)/wrong: \1/p' \
+            -e 's/^Answer: ([0-9]+)$/answered \1/p' \
             "$table.log" | tail -n 1)
         case $outcome in
         "lost 0 of "*) outcome="exact (${outcome#lost 0 of })" ;;
         "lost -"*) outcome="counted ${outcome#lost -} too many, of ${outcome##* of }" ;;
+        "answered "[0-9]*) # the spinner: how often it turned, one line a frame
+            outcome="$outcome after $(grep -c '^[-|/\\] ' "$table.log") frames" ;;
         esac
         broken=$(sed -n 's/^contract broken .*, first: //p' "$table.log" | head -n 1 | cut -c1-60)
         [ -n "$broken" ] && outcome="broke the contract: $broken"
@@ -79,9 +83,9 @@ for spec in "$@"; do
 done
 
 printf '\nracelab tsan: summary (IMPL=%s)\n' "$impl"
-printf '  %-8s  %-10s  %-33s  %-12s  %s\n' lab strategy code "TSan reports" outcome
+printf '  %-8s  %-10s  %-34s  %-12s  %s\n' lab strategy code "TSan reports" outcome
 while IFS=$(printf '\t') read -r lab s where reports outcome; do
-    printf '  %-8s  %-10s  %-33s  %-12s  %s\n' "$lab" "$s" "$where" "$reports" "$outcome"
+    printf '  %-8s  %-10s  %-34s  %-12s  %s\n' "$lab" "$s" "$where" "$reports" "$outcome"
 done <"$table"
 echo "Races are bugs even when the count comes out right. Grade your fixes with: make check"
 exit $crashed

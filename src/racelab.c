@@ -100,6 +100,46 @@ const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
     return NULL;
 }
 
+const char *rl_parse_seconds(const char *text, long min_ms, long max_ms, long *ms)
+{
+    static char too_large[64], too_small[64]; /* written before any thread */
+    const char *p = text;
+    long whole = 0, frac = 0;
+    int digits = 0, decimals = 0;
+
+    if (*p == '\0')
+        return "empty value, expected seconds";
+    if (*p == '-' && ((p[1] >= '0' && p[1] <= '9') || p[1] == '.'))
+        return "must not be negative";
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        if (whole <= max_ms / 1000)
+            whole = whole * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
+            if (decimals < 3)
+                frac = frac * 10 + (*p - '0');
+    if (digits + decimals == 0)
+        return "not a number of seconds";
+    if (*p != '\0')
+        return "trailing characters after the number";
+    if (decimals > 3)
+        return "more precise than a millisecond";
+    for (int d = decimals; d < 3; d++)
+        frac *= 10;
+    if (whole > max_ms / 1000 || whole * 1000 + frac > max_ms) {
+        snprintf(too_large, sizeof too_large, "too long (at most %ld.%03ld s)",
+                 max_ms / 1000, max_ms % 1000);
+        return too_large;
+    }
+    if (whole * 1000 + frac < min_ms) {
+        snprintf(too_small, sizeof too_small, "too short (at least %ld.%03ld s)",
+                 min_ms / 1000, min_ms % 1000);
+        return too_small;
+    }
+    *ms = whole * 1000 + frac;
+    return NULL;
+}
+
 /* "-t/--threads" or "--fuzz": how messages name an option. */
 static const char *opt_label(const struct rl_opt *o)
 {
@@ -170,6 +210,11 @@ static void set_value(const struct rl_opt *o, const char *arg)
             *(long *)o->dest = (long)v;
         else
             *(uint64_t *)o->dest = v;
+        return;
+    case RL_OPT_SECONDS:
+        why = rl_parse_seconds(arg, (long)o->min, (long)o->max, (long *)o->dest);
+        if (why)
+            rl_usage_error("option %s '%s': %s", opt_label(o), arg, why);
         return;
     }
 }

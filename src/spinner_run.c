@@ -1,0 +1,265 @@
+/*
+ * spinner_run.c - lab 5's driver: the frames, slow(), Ctrl-C, and the two
+ * modes that run on the exercises: thread (on the Event) and the polled
+ * pair, unsafe and flag (on a done flag). spinner_process.c and
+ * spinner_loop.c hold the other two modes. The contract is in
+ * include/spinner.h.
+ *
+ * Ctrl-C: for the length of a run, SIGINT's handler writes a byte into a
+ * pipe ("self-pipe") and nothing else - the only safe things a handler can
+ * do are few. Whoever may be waiting polls that pipe's read end along with
+ * whatever else it waits for, and nobody drains it, so it stays readable:
+ * slow() returns early, the loop cancels its tasks, and the supervisor
+ * stops the spinner the ordinary way (its Event, its pipe, its flag) and
+ * waits for it to clear the line. Helper threads block SIGINT, so the
+ * handler runs in the thread that called spinner_run.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "spinner.h"
+
+#include "pool.h"
+#include "racelab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const spinner_modes[] = {"thread", "process", "loop", "unsafe", "flag", NULL};
+
+/* ---- frames ------------------------------------------------------------ */
+
+static const char frame_chars[] = "\\|/-";
+
+void spinner_draw(struct spinner_ctx *ctx)
+{
+    char c = frame_chars[ctx->frames % 4];
+    if (ctx->o->tty)
+        fprintf(ctx->out, "\r%c %s", c, SPINNER_MESSAGE);
+    else
+        fprintf(ctx->out, "%c %s\n", c, SPINNER_MESSAGE);
+    fflush(ctx->out);
+    ctx->frames++;
+}
+
+/* On a terminal: back to the start, blanks over the frame, back again.
+ * Otherwise each frame was a line of its own, and there is nothing to
+ * clear. */
+void spinner_clear(struct spinner_ctx *ctx)
+{
+    if (ctx->o->tty)
+        fprintf(ctx->out, "\r%*s\r", (int)sizeof SPINNER_MESSAGE + 1, "");
+    fflush(ctx->out);
+}
+
+/* ---- Ctrl-C ------------------------------------------------------------ */
+
+/* The self-pipe of the run under way: set before the handler is installed,
+ * read by the handler only. */
+static int sigint_pipe[2] = {-1, -1};
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    /* Non-blocking: if the pipe is full, it is readable already. */
+    ssize_t n = write(sigint_pipe[1], "", 1);
+    (void)n;
+    errno = saved;
+}
+
+bool spinner_interrupted(const struct spinner_ctx *ctx)
+{
+    struct pollfd p = {.fd = ctx->stop_fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
+bool spinner_nap(struct spinner_ctx *ctx, long ms)
+{
+    int64_t deadline = rl_now_ns() + ms * 1000000;
+    for (;;) {
+        int64_t left = deadline - rl_now_ns();
+        if (left <= 0)
+            return true;
+        struct pollfd p = {.fd = ctx->stop_fd, .events = POLLIN};
+        /* Round up: a poll that wakes a hair early would just poll again. */
+        int r = poll(&p, 1, (int)((left + 999999) / 1000000));
+        if (r > 0)
+            return false;
+        if (r < 0 && errno != EINTR)
+            rl_die_errno("poll", errno);
+    }
+}
+
+/* ---- slow() ------------------------------------------------------------ */
+
+int spinner_slow(struct spinner_ctx *ctx)
+{
+    const struct spinner_options *o = ctx->o;
+    if (!o->cpu)
+        return spinner_nap(ctx, o->slow_ms) ? SPINNER_ANSWER : -1;
+    /* CPU-bound: no call here gives up the CPU. Checked again and again
+     * until slow_ms have passed; a check takes a sixth of a second, so
+     * Ctrl-C is seen within one. */
+    uint64_t n = o->cpu_prime ? o->cpu_prime : SPINNER_CPU_PRIME;
+    int64_t deadline = rl_now_ns() + o->slow_ms * 1000000;
+    do {
+        if (!pool_is_prime(n)) {
+            fprintf(stderr, "spinner: %llu is not prime?\n", (unsigned long long)n);
+            abort();
+        }
+        if (spinner_interrupted(ctx))
+            return -1;
+    } while (rl_now_ns() < deadline);
+    return SPINNER_ANSWER;
+}
+
+/* Starts fn(arg) in a thread that blocks SIGINT (it inherits the mask in
+ * force when it is created). */
+static void start_helper(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    int err = pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (err)
+        rl_die_errno("pthread_sigmask", err);
+    rl_thread_create(t, fn, arg);
+    err = pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err)
+        rl_die_errno("pthread_sigmask", err);
+}
+
+/* ---- thread: a spinner thread and an Event ----------------------------- */
+
+struct thread_spin {
+    struct spinner_ctx *ctx;
+    struct event *done;
+};
+
+static void *spin_thread(void *p)
+{
+    struct thread_spin *s = p;
+    do
+        spinner_draw(s->ctx);
+    while (!event_wait(s->done, 0.1)); /* a frame's time, or done */
+    spinner_clear(s->ctx);
+    return NULL;
+}
+
+static int thread_run(struct spinner_ctx *ctx)
+{
+    struct thread_spin s = {ctx, event_create()};
+    pthread_t spinner;
+    start_helper(&spinner, spin_thread, &s);
+    int answer = spinner_slow(ctx);
+    ctx->stats->slow_done_ns = rl_now_ns();
+    event_set(s.done);
+    rl_thread_join(spinner, NULL); /* it has cleared the line */
+    event_destroy(s.done);
+    return answer;
+}
+
+/* ---- unsafe and flag: slow() in a worker, the main thread polls -------- */
+
+/* The worker's answer: written before the flag is set, read after it is
+ * seen. Guarded by nothing but the flag: only a flag that publishes (its
+ * set a release, its check an acquire, or a lock) makes this safe. */
+static int polled_answer;
+static int64_t polled_done_ns;
+
+struct polled_work {
+    struct spinner_ctx *ctx;
+    const struct spinner_flag *flag;
+};
+
+static void *slow_worker(void *p)
+{
+    struct polled_work *w = p;
+    polled_answer = spinner_slow(w->ctx);
+    polled_done_ns = rl_now_ns();
+    w->flag->set();
+    return NULL;
+}
+
+/* How often the main thread looks at the flag: ten times a frame. */
+enum { POLL_MS = 10, FRAME_MS = 100 };
+
+static int polled_run(struct spinner_ctx *ctx, const struct spinner_flag *flag)
+{
+    struct polled_work w = {ctx, flag};
+    flag->reset();
+    polled_answer = 0;
+    pthread_t worker;
+    start_helper(&worker, slow_worker, &w);
+    int64_t next_frame = rl_now_ns();
+    while (!flag->is_set()) {
+        if (rl_now_ns() >= next_frame) {
+            spinner_draw(ctx);
+            next_frame += FRAME_MS * 1000000;
+        }
+        /* On Ctrl-C the worker's slow() returns too, and sets the flag. */
+        spinner_nap(ctx, POLL_MS);
+    }
+    spinner_clear(ctx);
+    int answer = polled_answer;
+    rl_thread_join(worker, NULL);
+    ctx->stats->slow_done_ns = polled_done_ns;
+    return answer;
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats *stats)
+{
+    struct spinner_stats unused;
+    if (!stats)
+        stats = &unused;
+    *stats = (struct spinner_stats){0};
+
+    if (pipe2(sigint_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        rl_die_errno("pipe2", errno);
+    struct sigaction on = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
+    sigemptyset(&on.sa_mask);
+    sigaction(SIGINT, &on, &old);
+    sigset_t unblock, old_mask;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &unblock, &old_mask);
+
+    struct spinner_ctx ctx = {.o = o, .out = out, .stop_fd = sigint_pipe[0], .stats = stats};
+    int answer;
+    switch (o->mode) {
+    case SPINNER_THREAD: answer = thread_run(&ctx); break;
+    case SPINNER_PROCESS: answer = spinner_process_run(&ctx); break;
+    case SPINNER_LOOP: answer = spinner_loop_run(&ctx); break;
+    case SPINNER_UNSAFE: answer = polled_run(&ctx, &spinner_unsafe_flag); break;
+    case SPINNER_FLAG: {
+        static const struct spinner_flag exercise = {done_flag_reset, done_flag_set,
+                                                     done_flag_is_set};
+        answer = polled_run(&ctx, &exercise);
+        break;
+    }
+    default: abort();
+    }
+    stats->stopped_ns = rl_now_ns();
+    stats->frames = ctx.frames;
+    bool interrupted = spinner_interrupted(&ctx);
+
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    sigaction(SIGINT, &old, NULL);
+    close(sigint_pipe[0]);
+    close(sigint_pipe[1]);
+    sigint_pipe[0] = sigint_pipe[1] = -1;
+
+    if (answer == -2)
+        return 1;
+    if (answer < 0 || interrupted)
+        return 130;
+    fprintf(out, "Answer: %d\n", answer);
+    return 0;
+}
