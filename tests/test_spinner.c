@@ -42,9 +42,9 @@
 
 enum { SEED = 5000, STUCK_SECONDS = 5, WAITER_STREAM = 200 };
 #ifdef UNDER_TSAN
-enum { TIMEOUT_ROUNDS = 10, WAKE_ROUNDS = 4, RACE_ROUNDS = 60, PUBLISH_ROUNDS = 30 };
+enum { TIMEOUT_ROUNDS = 10, WAKE_ROUNDS = 4, RACE_ROUNDS = 5, PUBLISH_ROUNDS = 30 };
 #else
-enum { TIMEOUT_ROUNDS = 25, WAKE_ROUNDS = 10, RACE_ROUNDS = 300, PUBLISH_ROUNDS = 200 };
+enum { TIMEOUT_ROUNDS = 25, WAKE_ROUNDS = 10, RACE_ROUNDS = 5, PUBLISH_ROUNDS = 200 };
 #endif
 enum { MAX_WAITERS = 16 };
 
@@ -168,7 +168,9 @@ static void event_wait_times_out(void **state)
     if (t->early)
         fail_msg("event_wait(ev, 0.020) returned false early %ld times in %d (once after "
                  "%.3f ms): a wait woken for no reason must sleep again until its "
-                 "deadline (a while loop, not an if)", t->early, TIMEOUT_ROUNDS, t->shortest);
+                 "deadline (a while loop, not an if), and the deadline must be on the "
+                 "condition variable's clock (rl_cond_init: CLOCK_MONOTONIC)",
+                 t->early, TIMEOUT_ROUNDS, t->shortest);
     event_destroy(t->ev);
     free(t);
 }
@@ -276,10 +278,33 @@ static void event_set_wakes_waiters(void **state)
     free(k);
 }
 
-/* No schedule forced: set while the waiter may be anywhere on its way to
- * sleep - after seeing the flag unset, before its condition wait. A set
- * that falls in that gap and wakes nobody leaves the waiter asleep for
- * its whole timeout. */
+/* Set at the worst moment, on a schedule the test controls: the waiter has
+ * seen the flag unset and is about to go to sleep in its condition wait.
+ * The amplifier's hook tells that moment (RL_FUZZ_NONE at a wake-up point)
+ * and holds the waiter there while the test calls event_set, until set
+ * returns or 50 ms have passed. A set that takes the waiter's mutex
+ * cannot finish meanwhile: it waits for the waiter to sleep, then wakes
+ * it. A set that does not finishes in the gap, wakes nobody, and the
+ * waiter then sleeps out its whole timeout: a lost wake-up, every round. */
+enum { BRINK_STREAM = 240, BRINK_HOLD_MS = 50 };
+
+static _Atomic bool brink_armed;    /* atomic, relaxed: hold the next wait once */
+static _Atomic bool at_brink;       /* atomic, release/acquire */
+static _Atomic bool set_returned;   /* atomic, release/acquire */
+
+static void brink_hook(const char *point, unsigned stream, enum rl_fuzz_action action)
+{
+    /* NONE at a wake-up point: "about to block" (see rl_fuzz_wakeup). */
+    if (stream != BRINK_STREAM || action != RL_FUZZ_NONE || !strstr(point, "wake-up") ||
+        !atomic_exchange_explicit(&brink_armed, false, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&at_brink, true, memory_order_release);
+    int64_t until = rl_now_ns() + BRINK_HOLD_MS * 1000000;
+    /* acquire: pairs with the test's release after event_set */
+    while (!atomic_load_explicit(&set_returned, memory_order_acquire) && rl_now_ns() < until)
+        sched_yield();
+}
+
 struct races {
     _Atomic long rounds;        /* atomic, relaxed: progress */
     long false_returns;         /* read after the run */
@@ -293,15 +318,24 @@ static long races_progress(void *arg)
 static void races_run(void *arg)
 {
     struct races *r = arg;
-    rl_fuzz_thread(WAITER_STREAM + 1);
     for (int round = 0; round < RACE_ROUNDS; round++) {
+        rl_fuzz_enable(SEED + 3000 + (uint64_t)round);
         struct event *ev = event_create();
-        /* A stream of its own each round: new choices every time. */
-        struct waiter w = {.ev = ev, .stream = 1000 + (unsigned)round};
+        struct waiter w = {.ev = ev, .stream = BRINK_STREAM};
+        atomic_store_explicit(&at_brink, false, memory_order_relaxed);
+        atomic_store_explicit(&set_returned, false, memory_order_relaxed);
+        atomic_store_explicit(&brink_armed, true, memory_order_relaxed);
         pthread_t t;
         rl_thread_create(&t, waiter_main, &w);
-        rl_fuzz("test: before event_set");
+        /* Until the waiter is at the brink (or has returned, or waits in
+         * a way the hook cannot hear - a sleep: then 20 ms). */
+        int64_t give_up = rl_now_ns() + 20 * 1000000;
+        while (!atomic_load_explicit(&at_brink, memory_order_acquire) &&
+               !atomic_load_explicit(&w.returned, memory_order_acquire) &&
+               rl_now_ns() < give_up)
+            sched_yield();
         event_set(ev);
+        atomic_store_explicit(&set_returned, true, memory_order_release);
         rl_thread_join(t, NULL);
         if (!w.got)
             r->false_returns++;
@@ -315,11 +349,12 @@ static void event_set_races_a_waiter(void **state)
     (void)state;
     struct races *r = calloc(1, sizeof *r);
     assert_non_null(r);
-    rl_fuzz_enable(SEED + 3);
+    rl_fuzz_set_hook(brink_hook);
     bool finished = rltest_run_watched(races_run, r, races_progress, STUCK_SECONDS);
+    rl_fuzz_set_hook(NULL);
     rl_fuzz_disable();
     if (!finished)
-        fail_msg("round %ld: event_set came while the waiter was on its way to sleep, and "
+        fail_msg("round %ld: event_set came as the waiter was about to sleep, and "
                  "the waiter is still asleep %d s later (a lost wake-up: set and the "
                  "waiter's check-then-sleep must take the same mutex)",
                  atomic_load_explicit(&r->rounds, memory_order_relaxed) + 1, STUCK_SECONDS);
@@ -334,16 +369,15 @@ static void event_set_races_a_waiter(void **state)
  * ThreadSanitizer reports a flag read without a lock or an acquire. */
 struct publish {
     struct event *ev;
-    long payload[4];            /* written before event_set */
-    long seen_by_waiter[4];     /* read after the join */
+    long payload;               /* written before event_set */
+    long seen_by_waiter;        /* read after the join */
 };
 
 static void *publisher_main(void *arg)
 {
     struct publish *p = arg;
     rl_fuzz_thread(WAITER_STREAM + 2);
-    for (int i = 0; i < 4; i++)
-        p->payload[i] = 1000 + i;
+    p->payload = 1000;
     rl_fuzz("test: before event_set");
     event_set(p->ev);
     return NULL;
@@ -354,8 +388,7 @@ static void *reader_main(void *arg)
     struct publish *p = arg;
     rl_fuzz_thread(WAITER_STREAM + 3);
     if (event_wait(p->ev, LONG_WAIT))
-        for (int i = 0; i < 4; i++)
-            p->seen_by_waiter[i] = p->payload[i];
+        p->seen_by_waiter = p->payload;
     return NULL;
 }
 
@@ -374,21 +407,24 @@ static void publishes_run(void *arg)
     struct publishes *s = arg;
     rl_fuzz_thread(WAITER_STREAM + 4);
     for (int round = 0; round < PUBLISH_ROUNDS; round++) {
-        struct publish p = {.ev = event_create()};
+        /* On the heap: clang 14's ThreadSanitizer leaves some accesses to
+         * a stack struct shared with another thread unchecked. */
+        struct publish *p = calloc(1, sizeof *p);
+        if (!p)
+            abort();
+        p->ev = event_create();
         pthread_t setter, reader;
-        rl_thread_create(&reader, reader_main, &p);
-        rl_thread_create(&setter, publisher_main, &p);
-        while (!event_is_set(p.ev))
+        rl_thread_create(&reader, reader_main, p);
+        rl_thread_create(&setter, publisher_main, p);
+        while (!event_is_set(p->ev))
             rl_fuzz("test: polling event_is_set");
-        long seen[4];
-        for (int i = 0; i < 4; i++)
-            seen[i] = p.payload[i];
+        long seen = p->payload;
         rl_thread_join(setter, NULL);
         rl_thread_join(reader, NULL);
-        for (int i = 0; i < 4; i++)
-            if (seen[i] != 1000 + i || p.seen_by_waiter[i] != 1000 + i)
-                s->wrong++;
-        event_destroy(p.ev);
+        if (seen != 1000 || p->seen_by_waiter != 1000)
+            s->wrong++;
+        event_destroy(p->ev);
+        free(p);
         atomic_fetch_add_explicit(&s->rounds, 1, memory_order_relaxed);
     }
 }
@@ -591,15 +627,16 @@ static void flag_sets(void **state)
 /* The answer handed over: the worker writes it, then sets the flag; the
  * poller sees the flag, then reads it. */
 struct handover {
-    long answer[4];             /* written before done_flag_set */
+    long answer;                /* written before done_flag_set */
+    const char *said;           /* and this too */
 };
 
 static void *answerer_main(void *arg)
 {
     struct handover *h = arg;
     rl_fuzz_thread(WAITER_STREAM + 5);
-    for (int i = 0; i < 4; i++)
-        h->answer[i] = 42 + i;
+    h->answer = 42;
+    h->said = "forty-two";
     rl_fuzz("test: before done_flag_set");
     done_flag_set();
     return NULL;
@@ -620,19 +657,21 @@ static void handovers_run(void *arg)
     struct handovers *s = arg;
     rl_fuzz_thread(WAITER_STREAM + 6);
     for (int round = 0; round < PUBLISH_ROUNDS; round++) {
-        struct handover h = {{0}};
+        /* On the heap: see publishes_run. */
+        struct handover *h = calloc(1, sizeof *h);
+        if (!h)
+            abort();
         done_flag_reset();
         pthread_t t;
-        rl_thread_create(&t, answerer_main, &h);
+        rl_thread_create(&t, answerer_main, h);
         while (!done_flag_is_set())
             rl_fuzz("test: polling done_flag_is_set");
-        long seen[4];
-        for (int i = 0; i < 4; i++)
-            seen[i] = h.answer[i];
+        long answer = h->answer;
+        const char *said = h->said;
         rl_thread_join(t, NULL);
-        for (int i = 0; i < 4; i++)
-            if (seen[i] != 42 + i)
-                s->wrong++;
+        if (answer != 42 || !said)
+            s->wrong++;
+        free(h);
         atomic_fetch_add_explicit(&s->rounds, 1, memory_order_relaxed);
     }
 }
@@ -697,7 +736,7 @@ int main(int argc, char **argv)
         {"event: wait on a set event returns true at once"},
         {"event: wait times out, never before its time"},
     };
-    static struct rltest_case race_name = {"event: set racing a waiter on its way to sleep"};
+    static struct rltest_case race_name = {"event: set as a waiter is about to sleep"};
     static struct rltest_case publish_name = {"event: what was written before set is seen"};
     static struct wake_case wake_cases[] = {{.waiters = 1}, {.waiters = 4}, {.waiters = 16}};
     struct CMUnitTest event_tests[12];
@@ -706,6 +745,7 @@ int main(int argc, char **argv)
     event_tests[ne++] = (struct CMUnitTest)RLTEST(event_wait_on_set_returns_at_once,
                                                   &event_names[1]);
     event_tests[ne++] = (struct CMUnitTest)RLTEST(event_wait_times_out, &event_names[2]);
+    event_tests[ne++] = (struct CMUnitTest)RLTEST(event_set_races_a_waiter, &race_name);
     for (int i = 0; i < 3; i++) {
         struct wake_case *w = &wake_cases[i];
         snprintf(w->name, sizeof w->name, "event: set wakes %d blocked waiter%s", w->waiters,
@@ -713,7 +753,6 @@ int main(int argc, char **argv)
         w->base.name = w->name;
         event_tests[ne++] = (struct CMUnitTest)RLTEST(event_set_wakes_waiters, w);
     }
-    event_tests[ne++] = (struct CMUnitTest)RLTEST(event_set_races_a_waiter, &race_name);
     event_tests[ne++] = (struct CMUnitTest)RLTEST(event_set_publishes, &publish_name);
     event_tests[ne++] = MODE_TEST(SPINNER_THREAD, true, false, false, false);
 
