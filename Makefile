@@ -88,8 +88,9 @@ endif
 IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
 
 # The kit's own tests, linked with the runtime and the KIT_OBJS they name.
-KIT_TESTS := test_runtime test_specimens test_primes
+KIT_TESTS := test_runtime test_specimens test_primes test_spinner_program
 test_primes_KIT_OBJS := pool_prime pool_processes
+test_spinner_program_KIT_OBJS := spinner_check
 
 # What each lab links besides its exercise file and the runtime, and the
 # arguments `make tsan` runs each of its strategies with.
@@ -112,7 +113,8 @@ pool_DEMO := -w 4 --fuzz --seed 1 1000000007 1000000011 10000000019 10000000021 
              99999999977 99999999999 999999999989 999999999999 4294967291 4294967297 \
              2147483647 2147483649 100000000003 100000000005 1000000000039 1000000000041
 # spinner's strategy is a mode too; --cpu reuses lab 4's is_prime.
-spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop pool_prime
+spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinner_check \
+                  pool_prime
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the

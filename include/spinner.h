@@ -76,6 +76,7 @@ extern const char *const spinner_modes[];
  * of a second at -O2 (3.3 s in the seeds' Python). */
 #define SPINNER_CPU_PRIME 5000111000222021ULL
 #define SPINNER_MESSAGE "thinking!"
+#define SPINNER_FRAMES "\\|/-"      /* drawn in this order, round and round */
 #define SPINNER_ANSWER 42
 
 struct spinner_options {
@@ -103,6 +104,12 @@ struct spinner_stats {
  * spinner itself failed (its process killed: said on stderr). The run
  * restores SIGINT's handler and mask before returning. stats may be NULL. */
 int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats *stats);
+
+/* Checks text is all a run prints (src/spinner_check.c): frames (in place
+ * when tty, a line each otherwise), when tty and any frame was drawn the
+ * cleared line, then "Answer: 42\n" when answered; nothing else. Returns
+ * NULL, or what is wrong (a static buffer); sets *frames. */
+const char *spinner_check_output(const char *text, bool tty, bool answered, long *frames);
 
 /* ---- shared by the modes (src/spinner_run.c) ---------------------------- */
 

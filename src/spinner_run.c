@@ -33,11 +33,9 @@ const char *const spinner_modes[] = {"thread", "process", "loop", "unsafe", "fla
 
 /* ---- frames ------------------------------------------------------------ */
 
-static const char frame_chars[] = "\\|/-";
-
 void spinner_draw(struct spinner_ctx *ctx)
 {
-    char c = frame_chars[ctx->frames % 4];
+    char c = SPINNER_FRAMES[ctx->frames % 4];
     if (ctx->o->tty)
         fprintf(ctx->out, "\r%c %s", c, SPINNER_MESSAGE);
     else
@@ -47,12 +45,13 @@ void spinner_draw(struct spinner_ctx *ctx)
 }
 
 /* On a terminal: back to the start, blanks over the frame, back again.
- * Otherwise each frame was a line of its own, and there is nothing to
- * clear. */
+ * Two blanks more than the frame: after Ctrl-C the terminal has echoed
+ * "^C" right after it. Otherwise each frame was a line of its own, and
+ * there is nothing to clear. */
 void spinner_clear(struct spinner_ctx *ctx)
 {
     if (ctx->o->tty)
-        fprintf(ctx->out, "\r%*s\r", (int)sizeof SPINNER_MESSAGE + 1, "");
+        fprintf(ctx->out, "\r%*s\r", (int)strlen("| " SPINNER_MESSAGE "^C"), "");
     fflush(ctx->out);
 }
 

@@ -448,51 +448,6 @@ static void event_set_publishes(void **state)
 
 /* ---- the modes, end to end ------------------------------------------------ */
 
-static const char frame_chars[] = "\\|/-";
-
-/* Checks text is what a run prints: frames (in place on a terminal, a line
- * each otherwise), on a terminal the clear after them, then "Answer: 42"
- * when answered; nothing else. Returns NULL, or what is wrong; sets
- * *frames. */
-static const char *check_output(const char *text, bool tty, bool answered, long *frames)
-{
-    static char why[200];
-    const char *p = text;
-    char frame[64];
-    *frames = 0;
-    for (;;) {
-        char c = frame_chars[*frames % 4];
-        snprintf(frame, sizeof frame, tty ? "\r%c %s" : "%c %s\n", c, SPINNER_MESSAGE);
-        if (strncmp(p, frame, strlen(frame)) != 0)
-            break;
-        p += strlen(frame);
-        /* On a terminal, a frame is followed by '\r': the next frame or
-         * the clear. */
-        if (tty && *p != '\r') {
-            snprintf(why, sizeof why, "frame %ld is followed by '%.20s', not by '\\r'",
-                     *frames + 1, p);
-            return why;
-        }
-        (*frames)++;
-    }
-    if (tty && *frames > 0) {
-        size_t blanks = strspn(p + 1, " ");
-        if (p[0] != '\r' || blanks < sizeof SPINNER_MESSAGE + 1 || p[1 + blanks] != '\r') {
-            snprintf(why, sizeof why, "after %ld frame(s), not the cleared line "
-                     "('\\r', blanks over the frame, '\\r') but '%.30s'", *frames, p);
-            return why;
-        }
-        p += 2 + blanks;
-    }
-    const char *answer = answered ? "Answer: 42\n" : "";
-    if (strcmp(p, answer) != 0) {
-        snprintf(why, sizeof why, "after %ld frame(s)%s: '%.40s', expected '%s'", *frames,
-                 tty && *frames ? " and the clear" : "", p, answered ? "Answer: 42\\n" : "");
-        return why;
-    }
-    return NULL;
-}
-
 static int count_threads(void)
 {
     DIR *d = opendir("/proc/self/task");
@@ -592,7 +547,7 @@ static void mode_end_to_end(void **state)
     if (r->status != want)
         fail_msg("%s: spinner_run returned %d, expected %d", c->name, r->status, want);
     long frames;
-    const char *why = check_output(r->text, c->o.tty, !c->interrupt, &frames);
+    const char *why = spinner_check_output(r->text, c->o.tty, !c->interrupt, &frames);
     if (why)
         fail_msg("%s: %s", c->name, why);
     if (c->expect_frames < 0 && frames < 1)
