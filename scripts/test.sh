@@ -62,7 +62,8 @@ check "build: labs and solutions, -Werror" $MAKE -s all WERROR=1
 check "build: every source warning-free with gcc" $MAKE -s warnings CC=gcc
 check "build: every source warning-free with clang" $MAKE -s warnings CC=clang
 targets="build/release/test_runtime build/asan/test_runtime build/tsan/test_runtime
-         build/release/test_specimens build/release/test_primes build/tsan/solutions/primes build/tsan/aslr-probe"
+         build/release/test_specimens build/release/test_primes build/tsan/solutions/primes build/tsan/aslr-probe
+         build/release/test_spinner_program build/release/solutions/spinner"
 for lab in $LABS; do
     targets="$targets build/tsan/labs/$(prog $lab) build/asan/solutions/test_$lab
              build/release/solutions/test_$lab build/release/solutions/bench_$lab"
@@ -84,6 +85,9 @@ cmocka "specimens" build/release/test_specimens
 
 section "lab 4's machinery (is_prime, processes, the primes program)"
 cmocka "primes" build/release/test_primes
+
+section "lab 5's program (on a terminal, Ctrl-C, pipes)"
+cmocka "spinner program" build/release/test_spinner_program
 
 section "solutions"
 log=$logs/check_solutions.log
@@ -107,8 +111,13 @@ valgrind_section() {
 for lab in $LABS; do
     # RACELAB_LIGHT: a tenth of the stress; memcheck looks for memory
     # errors, which do not need a million interleavings, and runs 50x slower.
+    # Lab 5's tests fork a spinner from a process with threads: the child
+    # holds their stacks' bookkeeping, "possibly lost" when it exits, so
+    # there only definite leaks count (as for forked programs, below).
+    kinds=all
+    [ "$lab" = spinner ] && kinds=definite
     cmocka "solutions: test_$lab under valgrind memcheck" env RACELAB_WATCHDOG_SECONDS=120 RACELAB_LIGHT=1 \
-        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=$kinds \
         build/release/solutions/test_$lab
 done
 
@@ -119,7 +128,7 @@ done
 # the pool reports on stderr.
 memcheck_run() { # PROGRAM ARGS...
     kinds=all
-    case " $* " in *" processes "*) kinds=definite ;; esac
+    case " $* " in *" processes "* | *" process "*) kinds=definite ;; esac
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=$kinds \
         "$@" 2>"$logs/memcheck.err"
     rc=$?
@@ -139,6 +148,7 @@ memcheck queue -s -n 500
 memcheck queue -s -n 500 --pills -k 1
 memcheck prints -s -n 200
 memcheck primes -m -w 3 1000003 1000033 1000037 1000039 1000081 1000099 7 8 9 10
+memcheck spinner -m --slow 0.3
 }
 valgrind_section >"$logs/valgrind.out" 2>&1 &
 valgrind_pid=$!
@@ -236,7 +246,10 @@ for lab in $LABS; do
     # queue below).
     reports='[1-9][0-9]*' what="reports and the damage"
     [ "$lab" = pool ] && reports='[0-9]+' what="that lab 3 comes first"
-    if grep -Eq "^  $lab +unsafe .* $reports +(lost [1-9]|got [1-9]|broken at line|gave up: lab 3's locked queue does not work yet)" "$log"; then
+    # The spinner's race does no visible damage in this build: the reports
+    # are the whole show.
+    [ "$lab" = spinner ] && what="reports"
+    if grep -Eq "^  $lab +unsafe .* $reports +(lost [1-9]|got [1-9]|broken at line|gave up: lab 3's locked queue does not work yet|answered 42 after)" "$log"; then
         ok "make tsan: the $lab specimen's row shows $what"
     else
         bad "make tsan: the $lab specimen's row shows $what" "$log"
@@ -252,7 +265,7 @@ else
 fi
 for lab in $LABS; do
     for s in $(build/release/solutions/$(prog $lab) --list | grep -v '^unsafe$'); do
-        if grep -Eq "^  $lab +$s +(solutions/$lab.c|src/${lab}_[a-z]+.c \(no threads\)) +0 +exact" "$log"; then
+        if grep -Eq "^  $lab +$s +(solutions/$lab.c|src/${lab}_[a-z]+.c \(no threads\)) +0 +(exact|answered 42 after [1-9])" "$log"; then
             ok "make tsan IMPL=solutions: $lab/$s has no report and an exact result"
         else
             bad "make tsan IMPL=solutions: $lab/$s has no report and an exact result" "$log"

@@ -65,6 +65,53 @@ static void parse_u64_accepts_and_refuses(void **state)
     }
 }
 
+static void parse_seconds_accepts_and_refuses(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        const char *why; /* NULL: accepted */
+        long ms;
+    } cases[] = {
+        {"3", NULL, 3000},
+        {"0.25", NULL, 250},
+        {".5", NULL, 500},
+        {"1.500", NULL, 1500},
+        {"2.", NULL, 2000},
+        {"0", NULL, 0},
+        {"3600", NULL, 3600000},
+        {"", "empty value, expected seconds", 0},
+        {".", "not a number of seconds", 0},
+        {"abc", "not a number of seconds", 0},
+        {"+1", "not a number of seconds", 0},
+        {"-1", "must not be negative", 0},
+        {"-.5", "must not be negative", 0},
+        {"1e3", "trailing characters after the number", 0},
+        {"1.2.3", "trailing characters after the number", 0},
+        {"0.0001", "more precise than a millisecond", 0},
+        {"3600.001", "too long (at most 3600.000 s)", 0},
+        {"99999999999999999999999", "too long (at most 3600.000 s)", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long ms = 12345;
+        const char *why = rl_parse_seconds(cases[i].text, 0, 3600 * 1000, &ms);
+        if (cases[i].why == NULL) {
+            if (why)
+                fail_msg("'%s' refused: %s", cases[i].text, why);
+            assert_int_equal(ms, cases[i].ms);
+        } else {
+            if (!why)
+                fail_msg("'%s' accepted as %ld ms, expected: %s", cases[i].text, ms,
+                         cases[i].why);
+            assert_string_equal(why, cases[i].why);
+            assert_int_equal(ms, 12345); /* untouched */
+        }
+    }
+    long ms = 0;
+    assert_string_equal(rl_parse_seconds("0.009", 10, 1000, &ms),
+                        "too short (at least 0.010 s)");
+}
+
 /* ---- options, through the counter program ------------------------------ */
 
 static void bad_options_exit_2_with_one_line(void **state)
@@ -359,12 +406,14 @@ static struct rltest_case cases[] = {
     {"watchdog: a hung test fails by name"},
     {"hangs on purpose"},
     {"prints into a closed pipe stops at once, quietly"},
+    {"seconds: accepted and refused, with the reason"},
 };
 
 int main(int argc, char **argv)
 {
     struct CMUnitTest tests[] = {
         RLTEST(parse_u64_accepts_and_refuses, &cases[0]),
+        RLTEST(parse_seconds_accepts_and_refuses, &cases[12]),
         RLTEST(bad_options_exit_2_with_one_line, &cases[1]),
         RLTEST(help_exits_0, &cases[2]),
         RLTEST(closed_pipe_exits_cleanly, &cases[3]),
