@@ -16,6 +16,7 @@
 #include "racelab.h"
 #include "spinner.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 enum { NMODES = 5 };
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 
     FILE *sink = fopen("/dev/null", "w");
     if (!sink)
-        rl_die_errno("fopen /dev/null", 2);
+        rl_die_errno("fopen /dev/null", errno);
     struct measure m[NMODES];
     for (int i = 0; i < NMODES; i++)
         m[i] = (struct measure){0, 1e9, {1e9, 1e9}};

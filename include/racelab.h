@@ -54,7 +54,7 @@ struct rl_opt {
     enum rl_opt_kind kind;
     const char *metavar;        /* "N", shown in --help */
     const char *help;           /* one line */
-    uint64_t min, max;          /* RL_OPT_LONG and RL_OPT_U64 */
+    uint64_t min, max;          /* RL_OPT_LONG, RL_OPT_U64; RL_OPT_SECONDS: in ms */
     const char *const *choices; /* RL_OPT_CHOICE */
     void *dest;                 /* bool *, long *, uint64_t *, int * or long * (ms) */
     bool *seen;                 /* optional: set true when the option is given */
@@ -77,9 +77,9 @@ int rl_parse_options(int argc, char **argv, const struct rl_prog *prog);
 const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
                          uint64_t *out);
 
-/* The duration parser behind RL_OPT_SECONDS: decimal digits with at most
- * three after one point ("3", "0.5", ".25", "1.500"); no sign, exponent or
- * blanks. Returns NULL and sets *ms, or why the text was refused. */
+/* The duration parser behind RL_OPT_SECONDS: decimal digits, one point,
+ * to the millisecond ("3", "0.5", ".25", "1.5000"; not "0.0001"); no sign,
+ * exponent or blanks. Returns NULL and sets *ms, or why the text was refused. */
 const char *rl_parse_seconds(const char *text, long min_ms, long max_ms, long *ms);
 
 /* ---- checked pthread wrappers ------------------------------------------ */

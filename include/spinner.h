@@ -138,8 +138,9 @@ bool spinner_interrupted(const struct spinner_ctx *ctx);
 /* Sleeps up to ms milliseconds or until SIGINT comes; false if it came. */
 bool spinner_nap(struct spinner_ctx *ctx, long ms);
 
-/* The modes other than thread (which lives in spinner_run.c). Each returns
- * the answer, -1 when interrupted, or -2 when the spinner failed. */
+/* The modes that live in files of their own (thread, unsafe and flag are
+ * in spinner_run.c). Each returns the answer, -1 when interrupted, or -2
+ * when the spinner failed. */
 int spinner_process_run(struct spinner_ctx *ctx);
 int spinner_loop_run(struct spinner_ctx *ctx);
 

@@ -114,15 +114,20 @@ const char *rl_parse_seconds(const char *text, long min_ms, long max_ms, long *m
     for (; *p >= '0' && *p <= '9'; p++, digits++)
         if (whole <= max_ms / 1000)
             whole = whole * 10 + (*p - '0');
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
+    bool finer = false; /* a non-zero digit past the millisecond */
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, decimals++) {
             if (decimals < 3)
                 frac = frac * 10 + (*p - '0');
+            else
+                finer |= *p != '0';
+        }
+    }
     if (digits + decimals == 0)
         return "not a number of seconds";
     if (*p != '\0')
         return "trailing characters after the number";
-    if (decimals > 3)
+    if (finer)
         return "more precise than a millisecond";
     for (int d = decimals; d < 3; d++)
         frac *= 10;

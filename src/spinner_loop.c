@@ -14,7 +14,8 @@
  * Cancelling a task marks it and makes it READY: its next step sees the
  * mark and finishes (the spinner clears its line), as asyncio throws
  * CancelledError into the await. A task cancelled before its first step
- * never runs at all - again as in asyncio.
+ * finishes at that step without doing anything - as a cancelled asyncio
+ * task never starts its coroutine.
  *
  * The loop: run every READY task once, in the order they were created
  * (a task created during a pass first runs in the next, as asyncio's

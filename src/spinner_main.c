@@ -9,7 +9,8 @@
  * own ("| thinking!"), so a log shows how often the spinner turned, and
  * nothing needs clearing. The last line is "Answer: 42" either way. One
  * line on stderr first says what runs. Exit status: 0 answered, 1 the
- * spinner failed, 2 usage, 130 interrupted (Ctrl-C).
+ * spinner failed, 2 usage, 4 output could not be written (a full disk; a
+ * reader that went away is not an error), 130 interrupted (Ctrl-C).
  */
 #include "spinner.h"
 
@@ -32,7 +33,8 @@ static const char *const mode_about[] = {
     "while slow() works, then clears its line and prints \"Answer: 42\". On a\n" \
     "terminal the frames are drawn in place; into a pipe, one line each.\n"     \
     "Modes (-m):\n%s"                                                          \
-    "Exit status: 0 answered, 1 the spinner failed, 2 usage, 130 Ctrl-C.\n"    \
+    "Exit status: 0 answered, 1 the spinner failed, 2 usage, 4 output not\n"   \
+    "written, 130 Ctrl-C.\n"                                                   \
     "The exercises live in labs/spinner.c; see docs/spinner.md."
 
 int main(int argc, char **argv)

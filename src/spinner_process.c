@@ -40,6 +40,9 @@
 _Noreturn static void child(struct spinner_ctx *ctx, int stop_read, _Atomic long *frames)
 {
     signal(SIGINT, SIG_IGN);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL); /* blocked by the parent for the fork */
     close(ctx->stop_fd); /* the parent's Ctrl-C pipe is not ours to watch */
     for (;;) {
         spinner_draw(ctx);
@@ -68,6 +71,13 @@ int spinner_process_run(struct spinner_ctx *ctx)
     if (pipe2(stop, O_CLOEXEC) != 0)
         rl_die_errno("pipe2", errno);
     fflush(ctx->out); /* or the child would write our buffered text again */
+    /* SIGINT blocked across the fork: the child must not run the parent's
+     * handler before it ignores SIGINT. A Ctrl-C meanwhile waits for the
+     * parent's unblock. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
     if (pid < 0)
         rl_die_errno("fork", errno);
@@ -75,6 +85,7 @@ int spinner_process_run(struct spinner_ctx *ctx)
         close(stop[1]);
         child(ctx, stop[0], frames);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(stop[0]);
 
     int answer = spinner_slow(ctx);

@@ -57,8 +57,10 @@ void spinner_clear(struct spinner_ctx *ctx)
 
 /* ---- Ctrl-C ------------------------------------------------------------ */
 
-/* The self-pipe of the run under way: set before the handler is installed,
- * read by the handler only. */
+/* The self-pipe: made by the first run and kept (never closed, so a
+ * handler still running in another thread as a run ends never writes to
+ * a closed or reused descriptor); each run empties it first. Set before
+ * the handler is first installed. */
 static int sigint_pipe[2] = {-1, -1};
 
 static void on_sigint(int sig)
@@ -117,6 +119,18 @@ int spinner_slow(struct spinner_ctx *ctx)
     return SPINNER_ANSWER;
 }
 
+static void check_sys(int ret, const char *what)
+{
+    if (ret != 0)
+        rl_die_errno(what, errno);
+}
+
+static void check_err(int err, const char *what)
+{
+    if (err != 0)
+        rl_die_errno(what, err);
+}
+
 /* Starts fn(arg) in a thread that blocks SIGINT (it inherits the mask in
  * force when it is created). */
 static void start_helper(pthread_t *t, void *(*fn)(void *), void *arg)
@@ -124,13 +138,9 @@ static void start_helper(pthread_t *t, void *(*fn)(void *), void *arg)
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
-    int err = pthread_sigmask(SIG_BLOCK, &block, &old);
-    if (err)
-        rl_die_errno("pthread_sigmask", err);
+    check_err(pthread_sigmask(SIG_BLOCK, &block, &old), "pthread_sigmask");
     rl_thread_create(t, fn, arg);
-    err = pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err)
-        rl_die_errno("pthread_sigmask", err);
+    check_err(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
 }
 
 /* ---- thread: a spinner thread and an Event ----------------------------- */
@@ -169,7 +179,7 @@ static int thread_run(struct spinner_ctx *ctx)
  * seen. Guarded by nothing but the flag: only a flag that publishes (its
  * set a release, its check an acquire, or a lock) makes this safe. */
 static int polled_answer;
-static int64_t polled_done_ns;
+static int64_t polled_done_ns;  /* written by the worker, read after the join */
 
 struct polled_work {
     struct spinner_ctx *ctx;
@@ -196,18 +206,24 @@ static int polled_run(struct spinner_ctx *ctx, const struct spinner_flag *flag)
     pthread_t worker;
     start_helper(&worker, slow_worker, &w);
     int64_t next_frame = rl_now_ns();
+    bool interrupted = false;
     while (!flag->is_set()) {
         if (rl_now_ns() >= next_frame) {
             spinner_draw(ctx);
-            next_frame += FRAME_MS * 1000000;
+            next_frame = rl_now_ns() + FRAME_MS * 1000000; /* no burst after a stall */
         }
-        /* On Ctrl-C the worker's slow() returns too, and sets the flag. */
-        spinner_nap(ctx, POLL_MS);
+        if (!spinner_nap(ctx, POLL_MS)) {
+            interrupted = true; /* Ctrl-C: the worker's slow() returns too */
+            break;
+        }
     }
-    spinner_clear(ctx);
-    int answer = polled_answer;
+    /* The flag said "done": the answer is read now, before the join, as
+     * the flag promised. After Ctrl-C it is not read at all. */
+    int answer = interrupted ? -1 : polled_answer;
+    if (ctx->frames > 0)
+        spinner_clear(ctx);
     rl_thread_join(worker, NULL);
-    ctx->stats->slow_done_ns = polled_done_ns;
+    ctx->stats->slow_done_ns = polled_done_ns; /* after the join: no race */
     return answer;
 }
 
@@ -220,15 +236,22 @@ int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats
         stats = &unused;
     *stats = (struct spinner_stats){0};
 
-    if (pipe2(sigint_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    if (sigint_pipe[0] < 0 && pipe2(sigint_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         rl_die_errno("pipe2", errno);
+    char drain[64];
+    while (read(sigint_pipe[0], drain, sizeof drain) > 0)
+        ;
+    /* A SIGINT ignored by whoever started us (nohup, `&` in a script)
+     * stays ignored. */
     struct sigaction on = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
     sigemptyset(&on.sa_mask);
-    sigaction(SIGINT, &on, &old);
+    check_sys(sigaction(SIGINT, NULL, &old), "sigaction");
+    if (old.sa_handler != SIG_IGN)
+        check_sys(sigaction(SIGINT, &on, NULL), "sigaction");
     sigset_t unblock, old_mask;
     sigemptyset(&unblock);
     sigaddset(&unblock, SIGINT);
-    pthread_sigmask(SIG_UNBLOCK, &unblock, &old_mask);
+    check_err(pthread_sigmask(SIG_UNBLOCK, &unblock, &old_mask), "pthread_sigmask");
 
     struct spinner_ctx ctx = {.o = o, .out = out, .stop_fd = sigint_pipe[0], .stats = stats};
     int answer;
@@ -247,13 +270,12 @@ int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats
     }
     stats->stopped_ns = rl_now_ns();
     stats->frames = ctx.frames;
-    bool interrupted = spinner_interrupted(&ctx);
 
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-    sigaction(SIGINT, &old, NULL);
-    close(sigint_pipe[0]);
-    close(sigint_pipe[1]);
-    sigint_pipe[0] = sigint_pipe[1] = -1;
+    /* The old handler first, then the last look: a Ctrl-C from now on is
+     * the caller's, one before it was ours. */
+    check_sys(sigaction(SIGINT, &old, NULL), "sigaction");
+    check_err(pthread_sigmask(SIG_SETMASK, &old_mask, NULL), "pthread_sigmask");
+    bool interrupted = spinner_interrupted(&ctx);
 
     if (answer == -2)
         return 1;

@@ -89,6 +89,7 @@ static void parse_seconds_accepts_and_refuses(void **state)
         {"1e3", "trailing characters after the number", 0},
         {"1.2.3", "trailing characters after the number", 0},
         {"0.0001", "more precise than a millisecond", 0},
+        {"0.1000", NULL, 100},
         {"3600.001", "too long (at most 3600.000 s)", 0},
         {"99999999999999999999999", "too long (at most 3600.000 s)", 0},
     };
