@@ -478,6 +478,7 @@ struct mode_case {
     struct spinner_options o;
     long expect_frames;     /* -1: at least one */
     bool interrupt;         /* Ctrl-C during slow() */
+    bool ignored;           /* ... while SIGINT is ignored (nohup): no effect */
     char name[96];
 };
 
@@ -504,13 +505,14 @@ static void *interrupter_main(void *arg)
 {
     struct mode_run *r = arg;
     bool want_frame = !(r->c->o.mode == SPINNER_LOOP && (r->c->o.blocking || r->c->o.cpu));
+    void (*before)(int) = r->c->ignored ? SIG_IGN : SIG_DFL;
     int64_t give_up = rl_now_ns() + (int64_t)STUCK_SECONDS * 1000000000;
     for (;;) {
         struct sigaction now;
         sigaction(SIGINT, NULL, &now);
         struct stat st;
         bool framed = fstat(fileno(r->out), &st) == 0 && st.st_size > 0;
-        if (now.sa_handler != SIG_DFL && (framed || !want_frame))
+        if ((r->c->ignored || now.sa_handler != before) && (framed || !want_frame))
             break;
         if (rl_now_ns() > give_up)
             return NULL; /* the run is stuck: the watch below says so */
@@ -529,6 +531,12 @@ static void mode_run_main(void *arg)
     r->threads_before = count_threads();
     r->runner = pthread_self();
     r->runner_tid = gettid();
+    /* SIGINT as a terminal's process would have it - or ignored, as under
+     * nohup. (make test runs some tests in a background job, where sh
+     * ignores SIGINT.) */
+    struct sigaction set = {.sa_handler = r->c->ignored ? SIG_IGN : SIG_DFL}, before;
+    sigemptyset(&set.sa_mask);
+    sigaction(SIGINT, &set, &before);
     pthread_t interrupter;
     if (r->c->interrupt)
         rl_thread_create(&interrupter, interrupter_main, r);
@@ -536,6 +544,7 @@ static void mode_run_main(void *arg)
     atomic_store_explicit(&r->returned, true, memory_order_release);
     if (r->c->interrupt)
         rl_thread_join(interrupter, NULL);
+    sigaction(SIGINT, &before, NULL);
     errno = 0;
     r->child_left = !(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
     /* A joined thread may linger in /proc for a moment; one left running
@@ -566,11 +575,12 @@ static void mode_end_to_end(void **state)
                  c->interrupt ? "it was sent SIGINT" : "slow() takes 0.15 s");
     fclose(r->out);
     assert_non_null(r->text);
-    int want = c->interrupt ? 130 : 0;
+    bool stopped = c->interrupt && !c->ignored;
+    int want = stopped ? 130 : 0;
     if (r->status != want)
         fail_msg("%s: spinner_run returned %d, expected %d", c->name, r->status, want);
     long frames;
-    const char *why = spinner_check_output(r->text, c->o.tty, !c->interrupt, &frames);
+    const char *why = spinner_check_output(r->text, c->o.tty, !stopped, &frames);
     if (why)
         fail_msg("%s: %s", c->name, why);
     if (c->expect_frames < 0 && frames < 1)
@@ -756,6 +766,12 @@ int main(int argc, char **argv)
     for (int m = 0; spinner_modes[m]; m++)
         mode_tests[nm++] = MODE_TEST((enum spinner_mode)m, true, false, false, true);
     mode_tests[nm++] = MODE_TEST(SPINNER_LOOP, true, false, true, true);
+    struct mode_case *ig = mode_case(SPINNER_THREAD, true, false, false, true);
+    ig->ignored = true;
+    ig->o.slow_ms = SLOW_MS * 2;
+    snprintf(ig->name, sizeof ig->name, "mode thread, on a terminal, Ctrl-C while SIGINT is "
+             "ignored (nohup): no effect");
+    mode_tests[nm++] = mode_test(ig);
 
     const struct rltest_group groups[] = {
         {"event",

@@ -68,6 +68,9 @@ static void run_on_tty(char *const argv[], bool ctrl_c, struct tty_run *r)
         dup2(slave, 0);
         dup2(slave, 1);
         dup2(null, 2);
+        /* As a new terminal session's process has it: make test may run
+         * us in a background job, where sh ignores SIGINT. */
+        signal(SIGINT, SIG_DFL);
         close(slave);
         close(null);
         execv(argv[0], argv);
