@@ -364,6 +364,11 @@ static void event_set_races_a_waiter(void **state)
     bool finished = rltest_run_watched(races_run, r, races_progress, STUCK_SECONDS);
     rl_fuzz_set_hook(NULL);
     rl_fuzz_disable();
+    /* acquire: pairs with the hook's release */
+    if (!finished && !atomic_load_explicit(&at_brink, memory_order_acquire))
+        fail_msg("round %ld: event_set was called, and the waiter is still asleep %d s "
+                 "later: does event_set wake a waiter (a condition variable, not a sleep)?",
+                 atomic_load_explicit(&r->rounds, memory_order_relaxed) + 1, STUCK_SECONDS);
     if (!finished)
         fail_msg("round %ld: event_set came as the waiter was about to sleep, and "
                  "the waiter is still asleep %d s later (a lost wake-up: set and the "
