@@ -140,8 +140,8 @@ memcheck_run() { # PROGRAM ARGS...
 memcheck() { # PROGRAM OPTION ARGS...: OPTION picks the strategy
     program=$1 sopt=$2
     shift 2
-    fuzz="--fuzz --seed 1"
-    [ "$program" = spinner ] && fuzz="" # it has no amplifier
+    fuzz="" # the amplifier on, for the programs that have one
+    build/release/solutions/$program --help | grep -q -- --fuzz && fuzz="--fuzz --seed 1"
     for s in $(build/release/solutions/$program --list | grep -v '^unsafe$'); do
         # shellcheck disable=SC2086 # fuzz is two words or none
         check "solutions: $program $sopt $s under valgrind memcheck" memcheck_run \

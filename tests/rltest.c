@@ -182,6 +182,11 @@ static void *watched_main(void *p)
     return NULL;
 }
 
+long rltest_count_progress(void *arg)
+{
+    return atomic_load_explicit((_Atomic long *)arg, memory_order_relaxed);
+}
+
 bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
                         double stuck_s)
 {
@@ -198,7 +203,7 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
     while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
         const struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
-        long now = progress(arg);
+        long now = progress ? progress(arg) : 0;
         if (now != last) {
             last = now;
             moved_ns = rl_now_ns();
@@ -364,6 +369,26 @@ int rltest_run(char *const argv[], bool close_stdout, int timeout_s,
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+const char *rltest_usage_error(const char *program, const char *const args[],
+                               const char *message)
+{
+    static char why[1024];
+    char *argv[9] = {(char *)program};
+    char shown[200] = "";
+    for (int a = 0; a < 7 && args[a]; a++) {
+        argv[a + 1] = (char *)args[a];
+        size_t len = strlen(shown);
+        snprintf(shown + len, sizeof shown - len, " %s", args[a]);
+    }
+    struct rltest_output o;
+    int status = rltest_run(argv, false, 30, &o);
+    bool refused = status == 2 && strcmp(o.err, message) == 0 && o.out[0] == '\0';
+    snprintf(why, sizeof why, "%s%s: status %d, stderr '%.300s', stdout '%.100s'; expected 2, "
+             "'%s', ''", program, shown, status, o.err, o.out, message);
+    rltest_output_free(&o);
+    return refused ? NULL : why;
 }
 
 void rltest_output_free(struct rltest_output *o)

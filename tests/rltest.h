@@ -76,9 +76,14 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
  * has returned and its thread is joined; false as soon as the count has
  * stood still for stuck_s seconds. Then the thread is left where it is
  * stuck, and arg must stay allocated: the caller fails the test (and leaks
- * arg), naming what hung, in seconds instead of at the watchdog. */
+ * arg), naming what hung, in seconds instead of at the watchdog. progress
+ * NULL: no count, fn must return within stuck_s. */
 bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
                         double stuck_s);
+
+/* The progress of a run whose arg starts with an _Atomic long that it
+ * counts up (relaxed) as it moves: rounds done, items moved. */
+long rltest_count_progress(void *arg);
 
 /* Waiting for a thread to block, so a test can control the schedule
  * ("the getter is waiting; now set the future"):
@@ -110,6 +115,12 @@ struct rltest_output {
 int rltest_run(char *const argv[], bool close_stdout, int timeout_s,
                struct rltest_output *o);
 void rltest_output_free(struct rltest_output *o);
+
+/* Runs program with args (NULL-terminated, at most 7) and checks that it
+ * refuses them as a usage error: exit 2, stderr exactly message, nothing on
+ * stdout. Returns NULL, or what happened instead (a static buffer). */
+const char *rltest_usage_error(const char *program, const char *const args[],
+                               const char *message);
 
 /* The 1-based number of the first line of path that contains needle, or 0. */
 int rltest_find_line(const char *path, const char *needle);

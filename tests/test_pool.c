@@ -458,15 +458,10 @@ struct future_case {
 };
 
 struct waits {
+    _Atomic long rounds;      /* first (rltest_count_progress); atomic, relaxed */
     const struct future_case *c;
-    _Atomic long rounds;      /* atomic, relaxed: progress */
     long early, wrong;        /* read after the join */
 };
-
-static long waits_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct waits *)arg)->rounds, memory_order_relaxed);
-}
 
 static void waits_run(void *arg)
 {
@@ -508,7 +503,7 @@ static void test_future_waits(void **state)
     w->c = c;
     rl_fuzz_enable(SEED + 20 + (uint64_t)c->getters);
     rltest_blocking_watch(true);
-    bool finished = rltest_run_watched(waits_run, w, waits_progress, STUCK_SECONDS);
+    bool finished = rltest_run_watched(waits_run, w, rltest_count_progress, STUCK_SECONDS);
     rltest_blocking_watch(false);
     rl_fuzz_disable();
     if (!finished)
@@ -534,17 +529,12 @@ static void *square_slowly(void *arg)
 }
 
 struct map_run {
+    _Atomic long progress;    /* first (rltest_count_progress); atomic, relaxed */
     const struct future_case *c;
     void *args[MAP_COUNT], *results[MAP_COUNT];
     struct future *fs[MAP_COUNT];
     void *after_shutdown[MAP_COUNT];
-    _Atomic long progress;
 };
-
-static long map_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct map_run *)arg)->progress, memory_order_relaxed);
-}
 
 static void map_run(void *arg)
 {
@@ -573,7 +563,7 @@ static void test_future_map(void **state)
     assert_non_null(m);
     m->c = c;
     rl_fuzz_enable(SEED + 30 + (uint64_t)c->workers);
-    bool finished = rltest_run_watched(map_run, m, map_progress, 3 * STUCK_SECONDS);
+    bool finished = rltest_run_watched(map_run, m, rltest_count_progress, 3 * STUCK_SECONDS);
     rl_fuzz_disable();
     if (!finished)
         fail_msg("%s: futures_map or futures_shutdown has not returned after %d s",

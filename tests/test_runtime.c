@@ -147,19 +147,9 @@ static void bad_options_exit_2_with_one_line(void **state)
         {{"--seed", "5"}, "counter: option --seed '5': only means something with --fuzz; try 'counter --help'\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *argv[6] = {COUNTER};
-        for (int a = 0; a < 4 && cases[i].args[a]; a++)
-            argv[a + 1] = (char *)cases[i].args[a];
-        struct rltest_output o;
-        int status = rltest_run(argv, false, 30, &o);
-        char err[512], out[512];
-        snprintf(err, sizeof err, "%s", o.err);
-        snprintf(out, sizeof out, "%s", o.out);
-        rltest_output_free(&o);
-        if (status != 2 || strcmp(err, cases[i].message) != 0 || out[0])
-            fail_msg("counter %s %s: status %d, stderr '%s', stdout '%s'; expected 2, '%s', ''",
-                     cases[i].args[0], cases[i].args[1] ? cases[i].args[1] : "",
-                     status, err, out, cases[i].message);
+        const char *why = rltest_usage_error(COUNTER, cases[i].args, cases[i].message);
+        if (why)
+            fail_msg("%s", why);
     }
 }
 

@@ -52,19 +52,6 @@ enum { MAX_WAITERS = 16 };
  * out instead would take a minute, far past STUCK_SECONDS. */
 #define LONG_WAIT 60.0
 
-static long no_progress(void *arg)
-{
-    (void)arg;
-    return 0;
-}
-
-/* Runs fn(arg) in a thread; false if it has not returned after
- * STUCK_SECONDS (it is then left where it is, and arg leaked). */
-static bool finishes(void (*fn)(void *), void *arg)
-{
-    return rltest_run_watched(fn, arg, no_progress, STUCK_SECONDS);
-}
-
 /* ---- event: your Event -------------------------------------------------- */
 
 static void event_sets(void **state)
@@ -99,7 +86,7 @@ static void event_wait_on_set_returns_at_once(void **state)
     w->ev = event_create();
     w->timeout_s = LONG_WAIT;
     event_set(w->ev);
-    if (!finishes(one_wait_run, w))
+    if (!rltest_run_watched(one_wait_run, w, NULL, STUCK_SECONDS))
         fail_msg("event_wait(ev, %.0f s) on a set event has not returned after %d s: "
                  "a set event must not be waited for", LONG_WAIT, STUCK_SECONDS);
     if (!w->got)
@@ -112,16 +99,11 @@ static void event_wait_on_set_returns_at_once(void **state)
  * 20 ms have passed, even when the condition wait wakes for no reason
  * (the amplifier makes one in four do so). */
 struct timeouts {
+    _Atomic long rounds;    /* first (rltest_count_progress); atomic, relaxed */
     struct event *ev;
-    _Atomic long rounds;    /* atomic, relaxed: progress */
     long early, late, said_true;    /* read after the run */
     double shortest, longest;
 };
-
-static long timeouts_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct timeouts *)arg)->rounds, memory_order_relaxed);
-}
 
 /* A wait may end late by LATE_MS: a generous margin (valgrind, a busy
  * machine), and still a bound - a wait of 20 ms that takes seconds is not
@@ -165,7 +147,7 @@ static void event_wait_times_out(void **state)
     assert_non_null(t);
     t->ev = event_create();
     rl_fuzz_enable(SEED + 1);
-    bool finished = rltest_run_watched(timeouts_run, t, timeouts_progress, STUCK_SECONDS);
+    bool finished = rltest_run_watched(timeouts_run, t, rltest_count_progress, STUCK_SECONDS);
     rl_fuzz_disable();
     if (!finished)
         fail_msg("event_wait(ev, 0.020) on an unset event has not returned after %d s: "
@@ -214,15 +196,10 @@ struct wake_case {
 };
 
 struct wakes {
+    _Atomic long rounds;        /* first (rltest_count_progress); atomic, relaxed */
     const struct wake_case *c;
-    _Atomic long rounds;        /* atomic, relaxed: progress */
     long early, false_returns;  /* read after the run */
 };
-
-static long wakes_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct wakes *)arg)->rounds, memory_order_relaxed);
-}
 
 static void wakes_run(void *arg)
 {
@@ -268,7 +245,7 @@ static void event_set_wakes_waiters(void **state)
     k->c = c;
     rl_fuzz_enable(SEED + 2);
     rltest_blocking_watch(true);
-    bool finished = rltest_run_watched(wakes_run, k, wakes_progress, STUCK_SECONDS);
+    bool finished = rltest_run_watched(wakes_run, k, rltest_count_progress, STUCK_SECONDS);
     rltest_blocking_watch(false);
     rl_fuzz_disable();
     if (!finished)
@@ -295,7 +272,7 @@ static void event_set_wakes_waiters(void **state)
  * and holds the waiter there while the test calls event_set, until set
  * returns or 50 ms have passed. A set that takes the waiter's mutex
  * cannot finish meanwhile: it waits for the waiter to sleep, then wakes
- * it. A set that does not finishes in the gap, wakes nobody, and the
+ * it. A set that does not returns in the gap, wakes nobody, and the
  * waiter then sleeps out its whole timeout: a lost wake-up, every round. */
 enum { BRINK_STREAM = 240, BRINK_HOLD_MS = 50 };
 
@@ -317,14 +294,9 @@ static void brink_hook(const char *point, unsigned stream, enum rl_fuzz_action a
 }
 
 struct races {
-    _Atomic long rounds;        /* atomic, relaxed: progress */
+    _Atomic long rounds;        /* first (rltest_count_progress); atomic, relaxed */
     long false_returns;         /* read after the run */
 };
-
-static long races_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct races *)arg)->rounds, memory_order_relaxed);
-}
 
 static void races_run(void *arg)
 {
@@ -361,7 +333,7 @@ static void event_set_races_a_waiter(void **state)
     struct races *r = calloc(1, sizeof *r);
     assert_non_null(r);
     rl_fuzz_set_hook(brink_hook);
-    bool finished = rltest_run_watched(races_run, r, races_progress, STUCK_SECONDS);
+    bool finished = rltest_run_watched(races_run, r, rltest_count_progress, STUCK_SECONDS);
     rl_fuzz_set_hook(NULL);
     rl_fuzz_disable();
     /* acquire: pairs with the hook's release */
@@ -409,14 +381,9 @@ static void *reader_main(void *arg)
 }
 
 struct publishes {
-    _Atomic long rounds;        /* atomic, relaxed: progress */
+    _Atomic long rounds;        /* first (rltest_count_progress); atomic, relaxed */
     long wrong;                 /* read after the run */
 };
-
-static long publishes_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct publishes *)arg)->rounds, memory_order_relaxed);
-}
 
 static void publishes_run(void *arg)
 {
@@ -451,7 +418,7 @@ static void event_set_publishes(void **state)
     struct publishes *s = calloc(1, sizeof *s);
     assert_non_null(s);
     rl_fuzz_enable(SEED + 4);
-    bool finished = rltest_run_watched(publishes_run, s, publishes_progress, STUCK_SECONDS);
+    bool finished = rltest_run_watched(publishes_run, s, rltest_count_progress, STUCK_SECONDS);
     rl_fuzz_disable();
     if (!finished)
         fail_msg("round %ld: stuck for %d s: a poller that never sees event_is_set turn "
@@ -575,7 +542,7 @@ static void mode_end_to_end(void **state)
     r->c = c;
     r->out = tmpfile();
     assert_non_null(r->out);
-    if (!rltest_run_watched(mode_run_main, r, no_progress, STUCK_SECONDS + 2))
+    if (!rltest_run_watched(mode_run_main, r, NULL, STUCK_SECONDS + 2))
         fail_msg("%s: the run has not ended after %d s (%s)", c->name, STUCK_SECONDS + 2,
                  c->interrupt ? "it was sent SIGINT" : "slow() takes 0.15 s");
     fclose(r->out);
@@ -636,14 +603,9 @@ static void *answerer_main(void *arg)
 }
 
 struct handovers {
-    _Atomic long rounds;        /* atomic, relaxed: progress */
+    _Atomic long rounds;        /* first (rltest_count_progress); atomic, relaxed */
     long wrong;                 /* read after the run */
 };
-
-static long handovers_progress(void *arg)
-{
-    return atomic_load_explicit(&((struct handovers *)arg)->rounds, memory_order_relaxed);
-}
 
 static void handovers_run(void *arg)
 {
@@ -675,7 +637,7 @@ static void flag_hands_over_the_answer(void **state)
     struct handovers *s = calloc(1, sizeof *s);
     assert_non_null(s);
     rl_fuzz_enable(SEED + 5);
-    bool finished = rltest_run_watched(handovers_run, s, handovers_progress, STUCK_SECONDS);
+    bool finished = rltest_run_watched(handovers_run, s, rltest_count_progress, STUCK_SECONDS);
     rl_fuzz_disable();
     if (!finished)
         fail_msg("round %ld: done_flag_set was called, and done_flag_is_set has not said "

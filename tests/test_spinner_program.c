@@ -243,19 +243,9 @@ static void bad_input_exits_2(void **state)
         {{"42"}, "spinner: unexpected argument '42'; try 'spinner --help'\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *argv[5] = {SPINNER};
-        for (int a = 0; a < 3 && cases[i].args[a]; a++)
-            argv[a + 1] = (char *)cases[i].args[a];
-        struct rltest_output o;
-        int status = rltest_run(argv, false, TIMEOUT_S, &o);
-        char err[300], out[100];
-        snprintf(err, sizeof err, "%s", o.err);
-        snprintf(out, sizeof out, "%s", o.out);
-        rltest_output_free(&o);
-        if (status != 2 || strcmp(err, cases[i].message) != 0 || out[0])
-            fail_msg("spinner %s %s: status %d, stderr '%s', stdout '%s'; expected 2, '%s', ''",
-                     cases[i].args[0], cases[i].args[1] ? cases[i].args[1] : "", status, err,
-                     out, cases[i].message);
+        const char *why = rltest_usage_error(SPINNER, cases[i].args, cases[i].message);
+        if (why)
+            fail_msg("%s", why);
     }
 }
 
