@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter prints queue pool spinner
+LABS := counter prints queue pool spinner bank
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -117,6 +117,8 @@ spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinne
                   pool_prime
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
+bank_COMMON := bank_run bank_unsafe
+bank_DEMO := -t 4 -n 20000 --fuzz --seed 1
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
 prog = $(or $($(1)_PROG),$(1))
