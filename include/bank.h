@@ -37,7 +37,8 @@
 #include <stdint.h>
 
 /* At most this many accounts: the audit holds every lock at once, and
- * ThreadSanitizer follows at most 64 locks held by one thread. */
+ * ThreadSanitizer's deadlock detector keeps a small, fixed table (64) of
+ * the locks one thread holds. */
 enum { BANK_MAX_ACCOUNTS = 60 };
 
 /* The auditor's teller number, in the books and in messages. Tellers are

@@ -154,6 +154,7 @@ memcheck queue -s -n 500 --pills -k 1
 memcheck prints -s -n 200
 memcheck primes -m -w 3 1000003 1000033 1000037 1000039 1000081 1000099 7 8 9 10
 memcheck spinner -m --slow 0.3
+memcheck bank -s -n 1000 -a 5 -w 60
 }
 valgrind_section >"$logs/valgrind.out" 2>&1 &
 valgrind_pid=$!
@@ -257,7 +258,8 @@ for lab in $LABS; do
     # The spinner's race does no visible damage in this build: the reports
     # are the whole show.
     [ "$lab" = spinner ] && what="reports"
-    if grep -Eq "^  $lab +unsafe .* $reports +(lost [1-9]|got [1-9]|broken at line|gave up: lab 3's locked queue does not work yet|answered 42 after)" "$log"; then
+    [ "$lab" = bank ] && what="reports and the deadlock"
+    if grep -Eq "^  $lab +unsafe .* $reports +(lost [1-9]|got [1-9]|broken at line|gave up: lab 3's locked queue does not work yet|answered 42 after|deadlocked after)" "$log"; then
         ok "make tsan: the $lab specimen's row shows $what"
     else
         bad "make tsan: the $lab specimen's row shows $what" "$log"

@@ -57,6 +57,10 @@ for spec in "$@"; do
             -e 's/^lost ([0-9]+) of ([0-9]+) results:.*/lost \1 of \2 results/p' \
             -e 's/^wrong: (.*)/wrong: \1/p' \
             -e 's/^Answer: ([0-9]+)$/answered \1/p' \
+            -e 's/^total ([0-9]+) of ([0-9]+) kept; ([0-9]+) audits, all right$/exact (total \1, \3 audits)/p' \
+            -e 's/^total (-?[0-9]+) of ([0-9]+).*; ([0-9]+) of ([0-9]+) audits wrong.*/total \1 of \2, \3 of \4 audits wrong/p' \
+            -e 's/^stuck after ([0-9]+) of [0-9]+ transfers: a deadlock$/deadlocked after \1 transfers/p' \
+            -e 's/^stuck after ([0-9]+) of [0-9]+ transfers: (.*)$/stuck after \1 transfers, \2/p' \
             "$table.log" | tail -n 1)
         case $outcome in
         "lost 0 of "*) outcome="exact (${outcome#lost 0 of })" ;;
@@ -74,7 +78,7 @@ for spec in "$@"; do
         [ -z "$outcome" ] && [ -n "$said" ] && outcome="gave up: ${said#"$program: "}"
         case $rc in
         0 | 1 | 66) ;;
-        3) ;; # the program gave up, and said why (below)
+        3) ;; # the program gave up (or the bank deadlocked), and said why
         124 | 137) outcome="HUNG (stopped after 60 s: a deadlock?)"; crashed=1 ;;
         *) outcome="CRASHED (exit status $rc)"; crashed=1 ;;
         esac

@@ -2,10 +2,11 @@
  * test_specimens.c - the specimens must stay broken, visibly: each lab's
  * racy program loses updates with --fuzz on every run (also pinned to one
  * CPU), and ThreadSanitizer names the shared data and both racing source
- * lines, a read and a write. Two exceptions, each said where it is tested:
- * lab 4's specimen has no data race (TSan is silent, results are lost all
- * the same), and lab 5's does no visible damage in a release build (TSan
- * alone shows it).
+ * lines, a read and a write. Three exceptions, each said where it is
+ * tested: lab 4's specimen has no data race (TSan is silent, results are
+ * lost all the same), lab 5's does no visible damage in a release build
+ * (TSan alone shows it), and lab 6's deadlocks (its watchdog says so, and
+ * TSan reports the lock-order inversion with both locking lines).
  *
  * These tests run the lab programs as a student would, from the top of the
  * tree: build/release/labs/LAB and build/tsan/labs/LAB (make test builds
@@ -255,6 +256,82 @@ static void tsan_silent_but_broken(void **state)
     assert_int_equal(status, 1);
 }
 
+/* Lab 6's specimen deadlocks instead: its watchdog sees no transfer for a
+ * second (-w 1), names who waits for whom on stderr, ending with the
+ * cycle, and exits 3. The run is killed after 10 s if it does not. */
+static void expect_deadlock(char *const argv[])
+{
+    struct rltest_output o;
+    int status = rltest_run(argv, false, 10, &o);
+    char line[256];
+    snprintf(line, sizeof line, "%s", last_line(o.out));
+    bool cycle = strstr(o.err, "  a cycle: thread ") != NULL;
+    bool waits = strstr(o.err, " and waits for account ") != NULL;
+    char err[512];
+    snprintf(err, sizeof err, "%s", o.err);
+    rltest_output_free(&o);
+    if (status == 128 + 9)
+        fail_msg("the bank specimen was still running after 10 s: its watchdog did not stop it");
+    if (strncmp(line, "stuck after ", 12) != 0 || !strstr(line, ": a deadlock"))
+        fail_msg("last line is not 'stuck after N of M transfers: a deadlock': '%s'", line);
+    if (!cycle || !waits)
+        fail_msg("stderr does not name who holds and waits for what, and the cycle: '%s'", err);
+    assert_int_equal(status, 3);
+}
+
+static void deadlocks_with_fuzz(void **state)
+{
+    const struct specimen *sp = *state;
+    char *const prefix[] = {"build/release/labs/bank", NULL};
+    char *argv[32];
+    specimen_argv(argv, 32, sp, prefix, false, "7");
+    expect_deadlock(argv);
+}
+
+static void deadlocks_on_one_cpu(void **state)
+{
+    const struct specimen *sp = *state;
+    char *const prefix[] = {"taskset", "-c", "0", "build/release/labs/bank", NULL};
+    char *argv[32];
+    specimen_argv(argv, 32, sp, prefix, true, "8");
+    expect_deadlock(argv);
+}
+
+/* TSan's lock-order inversion: one report whose stacks show both locking
+ * lines of the specimen, marked "LOCK: first" and "LOCK: second". */
+static void tsan_names_both_locks(void **state)
+{
+    const struct specimen *sp = *state;
+    int first = rltest_find_line(sp->source, "LOCK: first");
+    int second = rltest_find_line(sp->source, "LOCK: second");
+    assert_true(first > 0 && second > 0);
+    char at_first[128], at_second[128];
+    snprintf(at_first, sizeof at_first, " %s:%d:", sp->source, first);
+    snprintf(at_second, sizeof at_second, " %s:%d:", sp->source, second);
+    char *const prefix[] = {"sanitizers/run", "build/tsan/labs/bank", NULL};
+    char *argv[32];
+    specimen_argv(argv, 32, sp, prefix, true, "1");
+    struct rltest_output o;
+    int status = rltest_run(argv, false, 60, &o);
+    bool found = false;
+    const char *p = o.err;
+    while (!found && (p = strstr(p, "WARNING: ThreadSanitizer: lock-order-inversion")) != NULL) {
+        const char *end = strstr(p, "==================");
+        if (!end)
+            end = p + strlen(p);
+        const char *a = strstr(p, at_first), *b = strstr(p, at_second);
+        found = a && b && a < end && b < end;
+        p = end;
+    }
+    bool any = strstr(o.err, "WARNING: ThreadSanitizer: lock-order-inversion") != NULL;
+    rltest_output_free(&o);
+    assert_int_equal(status, 66); /* TSAN_OPTIONS exitcode: reports were made */
+    if (!any)
+        fail_msg("no lock-order inversion reported for the bank specimen");
+    if (!found)
+        fail_msg("no lock-order inversion names both%s and%s", at_first, at_second);
+}
+
 static char *const counter_small[] = {"-n", "20000", NULL};
 static char *const queue_small[] = {"-n", "2000", NULL};
 static char *const prints_small[] = {"-n", "200", NULL};
@@ -266,6 +343,9 @@ static char *const pool_small[] = {"-w", "4", "1009", "1013", "1019", "1021", "1
                                    "1039", "1049", "1051", "1061", "1063", "1069", "1087",
                                    "1091", "1093", "1097", NULL};
 static char *const pool_always[] = {"1000003", "1000033", "1000037", "1000039", NULL};
+
+static char *const bank_small[] = {"-n", "20000", NULL};
+static char *const bank_always[] = {"-w", "1", NULL};
 
 static struct specimen specimens[] = {
     {{"counter: unsafe loses updates with --fuzz"}, "counter",
@@ -297,6 +377,12 @@ static struct specimen specimens[] = {
      "pool", "src/pool_unsafe.c", NULL, pool_small, pool_always},
     {{"spinner: TSan names unsafe_done, its read and its write"}, "spinner",
      "src/spinner_unsafe.c", "Location is global 'unsafe_done'", spinner_small, NULL},
+    {{"bank: unsafe deadlocks with --fuzz; the watchdog names the cycle, exit 3"}, "bank",
+     "src/bank_unsafe.c", NULL, bank_small, bank_always},
+    {{"bank: unsafe deadlocks with --fuzz on one CPU"}, "bank", "src/bank_unsafe.c", NULL,
+     bank_small, bank_always},
+    {{"bank: TSan reports a lock-order inversion naming both locking lines"}, "bank",
+     "src/bank_unsafe.c", NULL, bank_small, bank_always},
 };
 
 int main(int argc, char **argv)
@@ -327,12 +413,18 @@ int main(int argc, char **argv)
     struct CMUnitTest spinner_tests[] = {
         RLTEST(tsan_names_both_lines, &specimens[12]),
     };
+    struct CMUnitTest bank_tests[] = {
+        RLTEST(deadlocks_with_fuzz, &specimens[13]),
+        RLTEST(deadlocks_on_one_cpu, &specimens[14]),
+        RLTEST(tsan_names_both_locks, &specimens[15]),
+    };
     const struct rltest_group groups[] = {
         {"counter", NULL, counter_tests, 3, false},
         {"queue", NULL, queue_tests, 3, false},
         {"prints", NULL, prints_tests, 3, false},
         {"pool", NULL, pool_tests, 3, false},
         {"spinner", NULL, spinner_tests, 1, false},
+        {"bank", NULL, bank_tests, 3, false},
     };
-    return rltest_main(argc, argv, groups, 5);
+    return rltest_main(argc, argv, groups, 6);
 }
