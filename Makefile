@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter prints queue pool spinner
+LABS := counter prints queue pool spinner atomics
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -117,6 +117,10 @@ spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinne
                   pool_prime
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
+# atomics takes a CASE operand (publish, once, volatile) before its options;
+# `make tsan` runs each case's strategies with these arguments.
+atomics_COMMON := atomics_run atomics_unsafe
+atomics_DEMO := -t 4 -n 2000 --fuzz --seed 1
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
 prog = $(or $($(1)_PROG),$(1))
