@@ -35,9 +35,9 @@
  * ThreadSanitizer needs one unordered pair of accesses to see a race, and
  * slows every access tenfold. */
 #ifdef UNDER_TSAN
-enum { MESSAGES = 60, ROUNDS = 6, ITERATIONS = 400 };
+enum { MESSAGES = 200, ROUNDS = 10, ITERATIONS = 400 };
 #else
-enum { MESSAGES = 400, ROUNDS = 25, ITERATIONS = 3000 };
+enum { MESSAGES = 2000, ROUNDS = 100, ITERATIONS = 3000 };
 #endif
 enum { SEED = 7000 };
 
