@@ -117,9 +117,10 @@ spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinne
                   pool_prime
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
-# atomics takes a CASE operand (publish, once, volatile) before its options;
-# `make tsan` runs each case's strategies with these arguments.
+# atomics takes a CASE operand first (atomics_CASES); `make tsan` runs each
+# case's strategies (atomics CASE --list) with these arguments.
 atomics_COMMON := atomics_run atomics_unsafe
+atomics_CASES := publish once volatile
 atomics_DEMO := -t 4 -n 2000 --fuzz --seed 1
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
@@ -201,7 +202,7 @@ all: $(foreach i,labs solutions,$(foreach l,$(LABS),build/release/$(i)/$(call pr
 ## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL=]
 .PHONY: tsan
 tsan: $(foreach l,$(LAB),build/tsan/$(IMPL)/$(call prog,$(l))) build/tsan/aslr-probe
-	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l) $(call prog,$(l)) $(call sopt,$(l))=$($(l)_DEMO)")
+	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l) $(call prog,$(l)) $(call sopt,$(l)) $($(l)_CASES)=$($(l)_DEMO)")
 
 ## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
 .PHONY: check
