@@ -12,7 +12,7 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter prints queue pool spinner bank
+LABS := counter prints queue pool spinner bank atomics
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -125,6 +125,11 @@ spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
 bank_COMMON := bank_run bank_unsafe
 bank_DEMO := -t 4 -n 20000 --fuzz --seed 1
+# atomics takes a CASE operand first (atomics_CASES); `make tsan` runs each
+# case's strategies (atomics CASE --list) with these arguments.
+atomics_COMMON := atomics_run atomics_unsafe
+atomics_CASES := publish once volatile
+atomics_DEMO := -t 4 -n 2000 --fuzz --seed 1
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
 prog = $(or $($(1)_PROG),$(1))
@@ -205,7 +210,7 @@ all: $(foreach i,labs solutions,$(foreach l,$(LABS),build/release/$(i)/$(call pr
 ## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL=]
 .PHONY: tsan
 tsan: $(foreach l,$(LAB),build/tsan/$(IMPL)/$(call prog,$(l))) build/tsan/aslr-probe
-	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l) $(call prog,$(l)) $(call sopt,$(l))=$($(l)_DEMO)")
+	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l) $(call prog,$(l)) $(call sopt,$(l)) $($(l)_CASES)=$($(l)_DEMO)")
 
 ## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
 .PHONY: check

@@ -1,0 +1,217 @@
+/*
+ * bench_atomics.c - lab 7's benchmark, two questions:
+ *
+ *   once      what does a get cost once the config is built? dcl's fast
+ *             path is one acquire load; pthread_once is a load and a test
+ *             inside a library call; a mutex taken on every call (correct,
+ *             and the first fix most people write) makes every get a lock
+ *             and an unlock, and every thread fight over the lock's line.
+ *   volatile  what does the atomic add cost? Against a mutex per add, and
+ *             against the wrong answer, the volatile specimen, which is no
+ *             faster than an atomic add by much and loses updates.
+ *
+ * Calls per second at 1, 2 and 4 threads, with each one's ratio to the
+ * mutex. Measured in one run, so the ratios compare like with like: one
+ * warm-up round, then REPS rounds that interleave every (variant, threads)
+ * pair, keeping the best time of each. -O2, no sanitizer, no fuzz. A
+ * program that reports, not a test that asserts.
+ */
+#include "atomics.h"
+#include "racelab.h"
+
+#include <stdio.h>
+
+static const int thread_counts[] = {1, 2, 4};
+enum { NCOUNTS = sizeof thread_counts / sizeof thread_counts[0] };
+
+/* ---- the mutex variants: correct, and written here, not in the lab ------ */
+
+static struct atomics_config mutex_config;  /* guarded by mutex_lock */
+static bool mutex_config_built;             /* guarded by mutex_lock */
+static pthread_mutex_t mutex_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void mutex_once_reset(void)
+{
+    mutex_config_built = false;
+}
+
+static const struct atomics_config *mutex_once_get(void)
+{
+    rl_mutex_lock(&mutex_lock);
+    if (!mutex_config_built) {
+        atomics_config_build(&mutex_config);
+        mutex_config_built = true;
+    }
+    rl_mutex_unlock(&mutex_lock);
+    return &mutex_config;
+}
+
+static long mutex_count;                    /* guarded by mutex_lock */
+
+static void mutex_reset(int nthreads)
+{
+    (void)nthreads;
+    mutex_count = 0;
+}
+
+static void mutex_inc(int tid)
+{
+    (void)tid;
+    rl_mutex_lock(&mutex_lock);
+    mutex_count++;
+    rl_mutex_unlock(&mutex_lock);
+}
+
+static long mutex_total(void)
+{
+    return mutex_count;
+}
+
+/* ---- once: gets per second once built ----------------------------------- */
+
+struct get_job {
+    const struct atomics_config *(*get)(void);  /* read-only while workers run */
+    long gets;                                  /* read-only while workers run */
+    long bad[RL_MAX_THREADS];                   /* [tid]: its own only */
+};
+
+static void get_worker(int tid, void *arg)
+{
+    struct get_job *job = arg;
+    const struct atomics_config *(*get)(void) = job->get;
+    for (long i = 0; i < job->gets; i++)
+        if (get()->size == 0)
+            job->bad[tid]++;
+}
+
+static double time_gets(void (*reset)(void), const struct atomics_config *(*get)(void),
+                        int nthreads, long gets, bool *right)
+{
+    static struct get_job job;
+    job = (struct get_job){.get = get, .gets = gets};
+    reset();
+    get(); /* built before the clock starts: what follows is the fast path */
+    double s = rl_run_workers(nthreads, get_worker, &job);
+    for (int t = 0; t < nthreads; t++)
+        if (job.bad[t])
+            *right = false;
+    return s;
+}
+
+/* ---- the table -------------------------------------------------------------- */
+
+struct variant {
+    const char *name;
+    const char *what;
+    double best[NCOUNTS];
+    bool right;
+};
+
+static void print_table(const char *title, const char *unit, struct variant *v, int n,
+                        long per_thread, int mutex)
+{
+    printf("\n%s\n  %-13s", title, "variant");
+    for (int t = 0; t < NCOUNTS; t++)
+        printf("  %2d thread%s M%s/s  x mutex", thread_counts[t],
+               thread_counts[t] == 1 ? " " : "s", unit);
+    printf("\n");
+    for (int i = 0; i < n; i++) {
+        printf("  %-13s", v[i].name);
+        for (int t = 0; t < NCOUNTS; t++) {
+            double rate = (double)thread_counts[t] * (double)per_thread / v[i].best[t] / 1e6;
+            printf("  %15.1f  %7.2f", rate, v[mutex].best[t] / v[i].best[t]);
+        }
+        printf("  %s%s\n", v[i].what, v[i].right ? "" : " (WRONG results: not a fair race)");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    long iterations = 2000000, reps = 5;
+    bool quick = false;
+    const struct rl_opt opts[] = {
+        {.long_name = "iterations", .short_name = 'n', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "gets and adds per thread per run (default 2000000)",
+         .min = 1, .max = 1000000000, .dest = &iterations},
+        {.long_name = "reps", .short_name = 'r', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "measured rounds, best kept (default 5)", .min = 1, .max = 100, .dest = &reps},
+        {.long_name = "quick", .kind = RL_OPT_FLAG,
+         .help = "a smoke run: 20000 per thread, 1 round (numbers meaningless)", .dest = &quick},
+        {.long_name = NULL},
+    };
+    const struct rl_prog prog = {
+        .usage = "[-n N] [-r N] [--quick]",
+        .about = "Lab 7 benchmark: gets per second of a built config (dcl's acquire load,\n"
+                 "pthread_once, a mutex on every call), and adds per second of a shared\n"
+                 "count (one atomic add, a mutex, the wrong volatile), at 1, 2 and 4\n"
+                 "threads, best of N interleaved rounds, with ratios to the mutex.",
+        .opts = opts,
+    };
+    rl_init(argv[0]);
+    rl_parse_options(argc, argv, &prog);
+    if (quick) {
+        iterations = 20000;
+        reps = 1;
+    }
+
+    struct variant once[] = {
+        {"dcl", "one acquire load (solutions' dcl)", {0}, true},
+        {"pthread_once", "pthread_once every call", {0}, true},
+        {"mutex", "lock, test, unlock every call", {0}, true},
+    };
+    void (*once_reset[])(void) = {atomics_once_dcl_reset, atomics_once_pthread_reset,
+                                  mutex_once_reset};
+    const struct atomics_config *(*once_get[])(void) = {atomics_once_dcl_get,
+                                                        atomics_once_pthread_get,
+                                                        mutex_once_get};
+    struct variant adds[] = {
+        {"atomic", "one relaxed fetch_add (solutions' volatile)", {0}, true},
+        {"mutex", "lock, add, unlock", {0}, true},
+        {"unsafe", "volatile load and store: the specimen", {0}, true},
+    };
+    const struct atomics_strategy mutex_strategy = {
+        .name = "mutex", .which = ATOMICS_VOLATILE, .volatile_reset = mutex_reset,
+        .inc = mutex_inc, .total = mutex_total};
+    const struct atomics_strategy *add_strategy[] = {
+        atomics_find(ATOMICS_VOLATILE, "atomic"), &mutex_strategy,
+        atomics_find(ATOMICS_VOLATILE, "unsafe")};
+    enum { NONCE = 3, NADDS = 3 };
+
+    for (int t = 0; t < NCOUNTS; t++)
+        for (int i = 0; i < 3; i++)
+            once[i].best[t] = adds[i].best[t] = 1e30;
+
+    printf("bench atomics: %ld gets and %ld adds per thread, best of %ld rounds\n",
+           iterations, iterations, reps);
+    fflush(stdout);
+    for (long round = 0; round <= reps; round++) { /* round 0: warm-up */
+        for (int t = 0; t < NCOUNTS; t++) {
+            for (int i = 0; i < NONCE; i++) {
+                double s = time_gets(once_reset[i], once_get[i], thread_counts[t],
+                                     iterations, &once[i].right);
+                if (round > 0 && s < once[i].best[t])
+                    once[i].best[t] = s;
+            }
+            for (int i = 0; i < NADDS; i++) {
+                struct atomics_result r = atomics_volatile_run(add_strategy[i],
+                                                               thread_counts[t], iterations);
+                if (r.got != r.expected)
+                    adds[i].right = false;
+                if (round > 0 && r.seconds < adds[i].best[t])
+                    adds[i].best[t] = r.seconds;
+            }
+        }
+    }
+
+    print_table("once: gets of a built config", "", once, NONCE, iterations, 2);
+    print_table("volatile: adds to one shared count", "", adds, NADDS, iterations, 1);
+
+    /* Expected on a 2-core machine, at 2 threads. */
+    double dcl = once[2].best[1] / once[0].best[1];
+    double atomic = adds[1].best[1] / adds[0].best[1];
+    printf("\nexpected on a 2-core machine, at 2 threads:\n");
+    printf("  dcl    >= 5.0x mutex: measured %6.2fx  %s\n", dcl, dcl >= 5.0 ? "ok" : "BELOW");
+    printf("  atomic >= 1.5x mutex: measured %6.2fx  %s\n", atomic,
+           atomic >= 1.5 ? "ok" : "BELOW");
+    rl_exit(0);
+}

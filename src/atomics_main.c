@@ -1,0 +1,186 @@
+/*
+ * atomics_main.c - the lab 7 program: run one strategy of one case, and
+ * say whether the run was right.
+ *
+ *   atomics CASE [-s STRATEGY] [-t THREADS] [-n N] [--fuzz] [--seed N] [--list]
+ *
+ * CASE is publish, once or volatile. The last line is the case's verdict:
+ *   publish   "published N messages: R of R reads whole, T torn or stale"
+ *   once      "N rounds: B builds (want N), H of G gets half-built, P other pointers"
+ *   volatile  "expected E, got G (lost L)"
+ * Exit status: 0 when the run was right, 1 when it showed the bug, 2 on a
+ * usage error. A run that came out right proves nothing about a data race:
+ * that is ThreadSanitizer's job (make tsan LAB=atomics).
+ */
+#include "atomics.h"
+#include "racelab.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Per case: -n's meaning and default. With these, `volatile -s unsafe`
+ * loses updates on every run on two cores, fuzz or no fuzz, and `once -s
+ * unsafe --fuzz` hands out half-built objects on every run. */
+static const struct {
+    const char *n_means;
+    long n_default;
+} per_case[ATOMICS_NCASES] = {
+    [ATOMICS_PUBLISH] = {"messages", 20000},
+    [ATOMICS_ONCE] = {"rounds", 1000},
+    [ATOMICS_VOLATILE] = {"increments per thread", 1000000},
+};
+#define MAX_N 1000000000L /* threads * iterations must fit a long */
+
+static void print_list(enum atomics_case which)
+{
+    for (const struct atomics_strategy *s = atomics_strategies; s->name; s++)
+        if (s->which == which)
+            printf("%s\n", s->name);
+}
+
+/* "unsafe, release" for the message that names a case's strategies. */
+static const char *strategy_list(enum atomics_case which)
+{
+    static char list[128];
+    list[0] = '\0';
+    for (const struct atomics_strategy *s = atomics_strategies; s->name; s++)
+        if (s->which == which)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                     list[0] ? ", " : "", s->name);
+    return list;
+}
+
+static bool run_publish(const struct atomics_strategy *s, long threads, long n)
+{
+    struct atomics_result r = atomics_publish_run(s, (int)threads, n);
+    printf("time %.6f s\n", r.seconds);
+    if (r.torn)
+        printf("first torn or stale read: slot %d held {seq %ld, square %ld, check %ld}, "
+               "want seq %d\n", r.first_torn_slot, r.first_torn.seq, r.first_torn.square,
+               r.first_torn.check, r.first_torn_slot + 1);
+    else if (strcmp(s->name, "unsafe") == 0)
+        printf("every read came out whole this time: x86 keeps stores in order, and so did\n"
+               "the compiler here. The data race is there all the same (the compiler may\n"
+               "reorder, Arm and POWER do): see it with make tsan LAB=atomics.\n");
+    printf("published %ld messages: %ld of %ld reads whole, %ld torn or stale\n", r.sent,
+           r.reads - r.torn, r.reads, r.torn);
+    return atomics_result_ok(ATOMICS_PUBLISH, &r);
+}
+
+static bool run_once(const struct atomics_strategy *s, long threads, long rounds)
+{
+    struct atomics_result r = atomics_once_run(s, (int)threads, rounds,
+                                               ATOMICS_GETS_PER_THREAD);
+    printf("time %.6f s\n", r.seconds);
+    printf("%ld rounds: %ld builds (want %ld), %ld of %ld gets half-built, "
+           "%ld other pointers\n", r.rounds, r.builds, r.rounds, r.half_built, r.gets,
+           r.other_pointer);
+    return atomics_result_ok(ATOMICS_ONCE, &r);
+}
+
+static bool run_volatile(const struct atomics_strategy *s, long threads, long iterations)
+{
+    struct atomics_result r = atomics_volatile_run(s, (int)threads, iterations);
+    printf("time %.6f s\n", r.seconds);
+    printf("expected %ld, got %ld (lost %ld)\n", r.expected, r.got, r.expected - r.got);
+    return atomics_result_ok(ATOMICS_VOLATILE, &r);
+}
+
+int main(int argc, char **argv)
+{
+    int strategy = 0;
+    long threads = 4, n = 0;
+    bool fuzz = false, list = false, n_given = false;
+    uint64_t seed = 0;
+    bool seed_given = false;
+
+    /* -s takes any strategy name of any case; main checks it fits CASE. */
+    const char *names[16];
+    int nnames = 0;
+    for (const struct atomics_strategy *s = atomics_strategies; s->name; s++) {
+        bool known = false;
+        for (int i = 0; i < nnames; i++)
+            known = known || strcmp(names[i], s->name) == 0;
+        if (!known && nnames < 15)
+            names[nnames++] = s->name;
+    }
+    names[nnames] = NULL;
+
+    const struct rl_opt opts[] = {
+        {.long_name = "strategy", .short_name = 's', .kind = RL_OPT_CHOICE,
+         .metavar = "STRATEGY", .help = "the specimen or a fix (default unsafe), one of CASE's",
+         .choices = names, .dest = &strategy},
+        {.long_name = "threads", .short_name = 't', .kind = RL_OPT_LONG, .metavar = "THREADS",
+         .help = "threads (publish: consumers); default 4, at most 63",
+         .min = 1, .max = RL_MAX_THREADS - 1, .dest = &threads},
+        {.long_name = "iterations", .short_name = 'n', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "messages, rounds or increments per thread (see above)",
+         .min = 1, .max = MAX_N, .dest = &n, .seen = &n_given},
+        {.long_name = "fuzz", .kind = RL_OPT_FLAG,
+         .help = "widen the race window: random yields and sleeps at marked points",
+         .dest = &fuzz},
+        {.long_name = "seed", .kind = RL_OPT_U64, .metavar = "N",
+         .help = "seed for --fuzz: the same pauses again (default: random, printed)",
+         .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
+        {.long_name = "list", .kind = RL_OPT_FLAG,
+         .help = "print CASE's strategy names, one per line, and exit", .dest = &list},
+        {.long_name = NULL},
+    };
+    const struct rl_prog prog = {
+        .usage = "CASE [-s STRATEGY] [-t THREADS] [-n N] [--fuzz] [--seed N] [--list]",
+        .about =
+            "Lab 7: memory order. CASE is one of:\n"
+            "  publish   a producer writes N messages (default 20000, at most 65536),\n"
+            "            each then its ready flag; THREADS consumers wait for each\n"
+            "            flag, then read the message\n"
+            "  once      N rounds (default 1000): THREADS threads get a config that\n"
+            "            the first of them builds (double-checked locking)\n"
+            "  volatile  THREADS threads each add 1 to a shared count N times\n"
+            "            (default 1000000)\n"
+            "Exit status: 0 the run was right, 1 it showed the bug, 2 usage. A run\n"
+            "that came out right can still hold a data race: make tsan LAB=atomics.\n"
+            "The exercises live in labs/atomics.c; see docs/atomics.md.",
+        .opts = opts,
+        .positional = true,
+    };
+
+    rl_init(argv[0]);
+    int first = rl_parse_options(argc, argv, &prog);
+    if (first >= argc)
+        rl_usage_error("missing CASE: publish, once or volatile");
+    if (argc - first > 1)
+        rl_usage_error("unexpected argument '%s' (one CASE only)", argv[first + 1]);
+    int which = 0;
+    while (atomics_cases[which] && strcmp(atomics_cases[which], argv[first]) != 0)
+        which++;
+    if (!atomics_cases[which])
+        rl_usage_error("unknown CASE '%s': publish, once or volatile", argv[first]);
+    enum atomics_case c = (enum atomics_case)which;
+    if (list) {
+        print_list(c);
+        rl_exit(0);
+    }
+    const struct atomics_strategy *s = atomics_find(c, names[strategy]);
+    if (!s)
+        rl_usage_error("%s has no strategy '%s' (%s)", atomics_cases[c], names[strategy],
+                       strategy_list(c));
+    if (!n_given)
+        n = per_case[c].n_default;
+    if (c == ATOMICS_PUBLISH && n > ATOMICS_MAX_SLOTS)
+        rl_usage_error("option -n/--iterations: publish sends at most %d messages, not %ld",
+                       ATOMICS_MAX_SLOTS, n);
+    seed = rl_fuzz_from_options(fuzz, seed_given, seed);
+
+    printf("atomics %s: strategy %s, %ld thread%s, %ld %s", atomics_cases[c], s->name,
+           threads, threads == 1 ? "" : "s", n, per_case[c].n_means);
+    if (fuzz)
+        printf(", fuzz seed %" PRIu64, seed);
+    printf("\n");
+    fflush(stdout); /* the line shows before any TSan report */
+
+    bool ok = c == ATOMICS_PUBLISH ? run_publish(s, threads, n)
+            : c == ATOMICS_ONCE    ? run_once(s, threads, n)
+                                   : run_volatile(s, threads, n);
+    rl_exit(ok ? 0 : 1);
+}
