@@ -252,8 +252,8 @@ clean:
 .PHONY: print-labs print-programs
 print-labs:
 	@echo $(LABS)
-print-programs:
-	@$(foreach l,$(LABS),echo "$(l) $(call prog,$(l))";)
+print-programs: # "lab program [case...]"
+	@$(foreach l,$(LABS),echo "$(l) $(call prog,$(l)) $($(l)_CASES)";)
 
 ## help: list the targets
 .PHONY: help

@@ -4,9 +4,10 @@
  * CPU), and ThreadSanitizer names the shared data and both racing source
  * lines, a read and a write. Three exceptions, each said where it is
  * tested: lab 4's specimen has no data race (TSan is silent, results are
- * lost all the same), lab 5's does no visible damage in a release build
- * (TSan alone shows it), and lab 6's deadlocks (its watchdog says so, and
- * TSan reports the lock-order inversion with both locking lines).
+ * lost all the same), lab 5's and lab 7's publish do no visible damage in
+ * a release build (TSan alone shows them), and lab 6's deadlocks (its
+ * watchdog says so, and TSan reports the lock-order inversion with both
+ * locking lines).
  *
  * These tests run the lab programs as a student would, from the top of the
  * tree: build/release/labs/LAB and build/tsan/labs/LAB (make test builds
@@ -78,6 +79,17 @@ static void expect_broken(const char *lab, char *const argv[])
         if (strncmp(line, "verdict: ", 9) != 0)
             fail_msg("last line is not the checker's verdict: '%s'", line);
         broken = strncmp(line, "verdict: broken at line ", 24) == 0;
+    } else if (strcmp(lab, "atomics") == 0) {
+        long rounds = 0, builds = 0, want = 0, half = 0, gets = 0, other = 0;
+        if (sscanf(line, "expected %ld, got %ld (lost %ld)", &a, &b, &lost) == 3)
+            broken = lost > 0;
+        else if (sscanf(line, "%ld rounds: %ld builds (want %ld), %ld of %ld gets half-built, "
+                        "%ld other pointers", &rounds, &builds, &want, &half, &gets,
+                        &other) == 6)
+            broken = builds != rounds || half > 0 || other > 0;
+        else
+            fail_msg("last line is neither 'expected E, got G (lost L)' nor 'N rounds: B "
+                     "builds (want N), H of G gets half-built, P other pointers': '%s'", line);
     } else if (strcmp(lab, "pool") == 0) {
         if (sscanf(line, "lost %ld of %ld results:", &lost, &a) == 2)
             broken = lost > 0;
@@ -344,6 +356,14 @@ static char *const pool_small[] = {"-w", "4", "1009", "1013", "1019", "1021", "1
                                    "1091", "1093", "1097", NULL};
 static char *const pool_always[] = {"1000003", "1000033", "1000037", "1000039", NULL};
 
+/* Lab 7's program takes its case first; its publish specimen, like lab 5's,
+ * does no visible damage in a release build, and TSan alone shows it. */
+static char *const atomics_publish[] = {"publish", NULL};
+static char *const atomics_once[] = {"once", NULL};
+static char *const atomics_volatile[] = {"volatile", NULL};
+static char *const atomics_small_rounds[] = {"-n", "200", NULL};
+static char *const atomics_small_adds[] = {"-n", "20000", NULL};
+
 static char *const bank_small[] = {"-n", "20000", NULL};
 static char *const bank_always[] = {"-w", "1", NULL};
 
@@ -383,6 +403,25 @@ static struct specimen specimens[] = {
      bank_small, bank_always},
     {{"bank: TSan reports a lock-order inversion naming both locking lines"}, "bank",
      "src/bank_unsafe.c", NULL, bank_small, bank_always},
+    {{"atomics once: unsafe builds twice or hands out half-built objects with --fuzz"},
+     "atomics", "src/atomics_unsafe.c", "Location is global 'unsafe_instance'",
+     atomics_small_rounds, atomics_once},
+    {{"atomics once: the same on one CPU"}, "atomics", "src/atomics_unsafe.c",
+     "Location is global 'unsafe_instance'", atomics_small_rounds, atomics_once},
+    {{"atomics once: TSan names unsafe_instance, its read and its write"}, "atomics",
+     "src/atomics_unsafe.c", "Location is global 'unsafe_instance'", atomics_small_rounds,
+     atomics_once},
+    {{"atomics volatile: unsafe loses updates with --fuzz"}, "atomics",
+     "src/atomics_unsafe.c", "Location is global 'unsafe_count'", atomics_small_adds,
+     atomics_volatile},
+    {{"atomics volatile: the same on one CPU"}, "atomics", "src/atomics_unsafe.c",
+     "Location is global 'unsafe_count'", atomics_small_adds, atomics_volatile},
+    {{"atomics volatile: TSan names unsafe_count, its read and its write"}, "atomics",
+     "src/atomics_unsafe.c", "Location is global 'unsafe_count'", atomics_small_adds,
+     atomics_volatile},
+    {{"atomics publish: TSan names unsafe_slots, its read and its write"}, "atomics",
+     "src/atomics_unsafe.c", "Location is global 'unsafe_slots'", atomics_small_rounds,
+     atomics_publish},
 };
 
 int main(int argc, char **argv)
@@ -418,6 +457,15 @@ int main(int argc, char **argv)
         RLTEST(deadlocks_on_one_cpu, &specimens[14]),
         RLTEST(tsan_names_both_locks, &specimens[15]),
     };
+    struct CMUnitTest atomics_tests[] = {
+        RLTEST(broken_with_fuzz, &specimens[16]),
+        RLTEST(broken_on_one_cpu, &specimens[17]),
+        RLTEST(tsan_names_both_lines, &specimens[18]),
+        RLTEST(broken_with_fuzz, &specimens[19]),
+        RLTEST(broken_on_one_cpu, &specimens[20]),
+        RLTEST(tsan_names_both_lines, &specimens[21]),
+        RLTEST(tsan_names_both_lines, &specimens[22]),
+    };
     const struct rltest_group groups[] = {
         {"counter", NULL, counter_tests, 3, false},
         {"queue", NULL, queue_tests, 3, false},
@@ -425,6 +473,7 @@ int main(int argc, char **argv)
         {"pool", NULL, pool_tests, 3, false},
         {"spinner", NULL, spinner_tests, 1, false},
         {"bank", NULL, bank_tests, 3, false},
+        {"atomics", NULL, atomics_tests, 7, false},
     };
-    return rltest_main(argc, argv, groups, 6);
+    return rltest_main(argc, argv, groups, 7);
 }
