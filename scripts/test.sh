@@ -111,8 +111,9 @@ check_in_lanes() { # IMPL LOG
         i=$((i + 1))
     done
     ($MAKE -s check IMPL="$1" LAB="$3" >"$2.0" 2>&1; echo $? >"$2.0.rc") &
+    lane0=$!
     ($MAKE -s check IMPL="$1" LAB="$4" >"$2.1" 2>&1; echo $? >"$2.1.rc") &
-    wait
+    wait $lane0 $! # not the valgrind section, if it runs
     cat "$2.0" "$2.1" >"$2"
     [ "$(cat "$2.0.rc")" = 0 ] && [ "$(cat "$2.1.rc")" = 0 ]
 }
@@ -241,9 +242,11 @@ lane() { # K: grades every third mutant, starting with the K-th
     done
 }
 lane 0 &
+lane0=$!
 lane 1 &
+lane1=$!
 lane 2 &
-wait
+wait $lane0 $lane1 $! # not the valgrind section, which runs on
 for patch in tests/mutants/*/*.patch; do
     lab=$(basename "$(dirname "$patch")")
     name=$(basename "$patch" .patch)
