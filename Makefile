@@ -124,7 +124,7 @@ spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinne
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
 bank_COMMON := bank_run bank_unsafe
-bank_DEMO := -t 4 -n 20000 --fuzz --seed 1
+bank_DEMO := -t 4 -n 20000 -w 0.5 --fuzz --seed 1
 # atomics takes a CASE operand first (atomics_CASES); `make tsan` runs each
 # case's strategies (atomics CASE --list) with these arguments.
 atomics_COMMON := atomics_run atomics_unsafe

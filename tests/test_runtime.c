@@ -21,6 +21,9 @@
 
 #define COUNTER "build/release/solutions/counter"
 #define PRINTS "build/release/solutions/prints"
+#define BANK "build/release/solutions/bank"
+#define BANK_SPECIMEN "build/release/labs/bank"
+#define ATOMICS "build/release/solutions/atomics"
 
 /* ---- numbers ----------------------------------------------------------- */
 
@@ -151,6 +154,51 @@ static void bad_options_exit_2_with_one_line(void **state)
         if (why)
             fail_msg("%s", why);
     }
+}
+
+/* Labs 6 and 7 add checks of their own: the bank's account cap and its
+ * watchdog's seconds; the atomics program's CASE operand, and strategies
+ * that belong to one case. */
+static void lab_options_exit_2_with_one_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *program;
+        const char *args[4];
+        const char *message;
+    } cases[] = {
+        {BANK, {"-a", "61"}, "bank: option -a/--accounts '61': too large (at most 60); try 'bank --help'\n"},
+        {BANK, {"-a", "0"}, "bank: option -a/--accounts '0': must be at least 1; try 'bank --help'\n"},
+        {BANK, {"-w", "0.05"}, "bank: option -w/--watchdog '0.05': too short (at least 0.100 s); try 'bank --help'\n"},
+        {BANK, {"-w", "1e3"}, "bank: option -w/--watchdog '1e3': trailing characters after the number; try 'bank --help'\n"},
+        {BANK, {"-s", "sorted"}, "bank: option -s/--strategy 'sorted': not one of unsafe, ordered, trylock; try 'bank --help'\n"},
+        {BANK, {"extra"}, "bank: unexpected argument 'extra'; try 'bank --help'\n"},
+        {ATOMICS, {NULL}, "atomics: missing CASE: publish, once or volatile; try 'atomics --help'\n"},
+        {ATOMICS, {"nope"}, "atomics: unknown CASE 'nope': publish, once or volatile; try 'atomics --help'\n"},
+        {ATOMICS, {"publish", "-s", "atomic"}, "atomics: publish has no strategy 'atomic' (unsafe, release); try 'atomics --help'\n"},
+        {ATOMICS, {"once", "volatile"}, "atomics: unexpected argument 'volatile' (one CASE only); try 'atomics --help'\n"},
+        {ATOMICS, {"once", "-t", "64"}, "atomics: option -t/--threads '64': too large (at most 63); try 'atomics --help'\n"},
+        {ATOMICS, {"publish", "-n", "65537"}, "atomics: option -n/--iterations: publish sends at most 65536 messages, not 65537; try 'atomics --help'\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *why = rltest_usage_error(cases[i].program, cases[i].args, cases[i].message);
+        if (why)
+            fail_msg("%s", why);
+    }
+}
+
+/* A deadlocked bank whose reader went away: the watchdog's account still
+ * goes to stderr, and the exit status still says "stuck". */
+static void deadlock_into_closed_pipe_exits_3(void **state)
+{
+    (void)state;
+    char *argv[] = {BANK_SPECIMEN, "-w", "0.2", "--fuzz", "--seed", "2", NULL};
+    struct rltest_output o;
+    int status = rltest_run(argv, true, 30, &o);
+    bool told = strstr(o.err, "  a cycle: ") != NULL;
+    rltest_output_free(&o);
+    assert_int_equal(status, 3);
+    assert_true(told);
 }
 
 static void help_exits_0(void **state)
@@ -398,6 +446,8 @@ static struct rltest_case cases[] = {
     {"hangs on purpose"},
     {"prints into a closed pipe stops at once, quietly"},
     {"seconds: accepted and refused, with the reason"},
+    {"options: the bank's and the atomics program's own checks, exit 2"},
+    {"a deadlocked bank into a closed pipe: its account on stderr, exit 3"},
 };
 
 int main(int argc, char **argv)
@@ -406,9 +456,11 @@ int main(int argc, char **argv)
         RLTEST(parse_u64_accepts_and_refuses, &cases[0]),
         RLTEST(parse_seconds_accepts_and_refuses, &cases[12]),
         RLTEST(bad_options_exit_2_with_one_line, &cases[1]),
+        RLTEST(lab_options_exit_2_with_one_line, &cases[13]),
         RLTEST(help_exits_0, &cases[2]),
         RLTEST(closed_pipe_exits_cleanly, &cases[3]),
         RLTEST(prints_into_closed_pipe_stops_quietly, &cases[11]),
+        RLTEST(deadlock_into_closed_pipe_exits_3, &cases[14]),
         RLTEST(wrapper_reports_the_error_code_and_aborts, &cases[4]),
         RLTEST(timedwait_times_out, &cases[5]),
         RLTEST(workers_each_run_once, &cases[6]),
