@@ -113,6 +113,11 @@ static inline void rl_cpu_relax(void)
 #endif
 }
 
+/* A small, fast, good pseudo-random generator (splitmix64): each call
+ * advances *state and returns the next number. The same starting state
+ * gives the same numbers. Not for secrets. */
+uint64_t rl_random(uint64_t *state);
+
 /* ---- time and workers -------------------------------------------------- */
 
 /* Monotonic clock, in nanoseconds. */

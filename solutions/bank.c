@@ -35,8 +35,9 @@ void bank_ordered_transfer(struct bank_account *from, struct bank_account *to, l
     bank_unlock(first);
 }
 
-/* The same order as the transfers: by id, every account at once. */
-long bank_ordered_audit(struct bank *b)
+/* The sum of every balance at one moment: every account held at once,
+ * taken in the same order as the transfers, by id. */
+static long sum_holding_all(struct bank *b)
 {
     for (int id = 0; id < b->naccounts; id++)
         bank_lock(b->account[id]);
@@ -46,6 +47,11 @@ long bank_ordered_audit(struct bank *b)
     for (int id = b->naccounts - 1; id >= 0; id--)
         bank_unlock(b->account[id]);
     return total;
+}
+
+long bank_ordered_audit(struct bank *b)
+{
+    return sum_holding_all(b);
 }
 
 /* ---- trylock ------------------------------------------------------------- */
@@ -72,16 +78,10 @@ void bank_trylock_transfer(struct bank_account *from, struct bank_account *to, l
     bank_unlock(from);
 }
 
-/* The auditor may wait while it holds accounts: the tellers never do, so
- * whoever holds the account it waits for lets go soon. */
+/* The same audit as ordered's. The auditor may wait while it holds
+ * accounts: the tellers never do, so whoever holds the account it waits
+ * for lets go soon. */
 long bank_trylock_audit(struct bank *b)
 {
-    for (int id = 0; id < b->naccounts; id++)
-        bank_lock(b->account[id]);
-    long total = 0;
-    for (int id = 0; id < b->naccounts; id++)
-        total += b->account[id]->balance;
-    for (int id = b->naccounts - 1; id >= 0; id--)
-        bank_unlock(b->account[id]);
-    return total;
+    return sum_holding_all(b);
 }

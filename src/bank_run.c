@@ -35,15 +35,6 @@ const struct bank_strategy *bank_find(const char *name)
     return NULL;
 }
 
-/* splitmix64: a small, good generator for pairs, amounts and back-off. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 /* ---- the bank ------------------------------------------------------------ */
 
 struct bank *bank_open(int naccounts, long opening, uint64_t layout_seed)
@@ -63,7 +54,7 @@ struct bank *bank_open(int naccounts, long opening, uint64_t layout_seed)
         slot[i] = i;
     uint64_t state = layout_seed ^ 0x6a09e667f3bcc909u;
     for (int i = naccounts - 1; i > 0; i--) {
-        int j = (int)(next_random(&state) % (uint64_t)(i + 1));
+        int j = (int)(rl_random(&state) % (uint64_t)(i + 1));
         int t = slot[i];
         slot[i] = slot[j];
         slot[j] = t;
@@ -163,7 +154,7 @@ void bank_backoff(unsigned attempt)
     }
     /* Up to 2, 4, 8 ... 256 microseconds, drawn at random. */
     long cap = attempt >= 8 ? 256 : 1L << attempt;
-    long us = 1 + (long)(next_random(&state) % (uint64_t)cap);
+    long us = 1 + (long)(rl_random(&state) % (uint64_t)cap);
     struct timespec ts = {0, us * 1000};
     nanosleep(&ts, NULL);
 }
@@ -301,7 +292,7 @@ static void *teller_main(void *p)
     start_together(r);
     r->start_ns[n] = rl_now_ns();
     for (long k = 0; k < r->c.transfers; k++) {
-        uint64_t x = next_random(&state);
+        uint64_t x = rl_random(&state);
         struct bank_account *from = b->account[x % (uint64_t)b->naccounts];
         struct bank_account *to = b->account[(x >> 20) % (uint64_t)b->naccounts];
         long amount = 1 + (long)((x >> 40) % 100);

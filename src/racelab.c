@@ -470,9 +470,9 @@ double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg)
 /* ---- the race-window amplifier ----------------------------------------- */
 
 /*
- * Each thread draws from its own splitmix64 stream, seeded from (seed,
- * stream index), so a given seed makes every thread take the same choices
- * at its n-th point on every run. The choice at a point:
+ * Each thread draws from its own splitmix64 stream (rl_random), seeded
+ * from (seed, stream index), so a given seed makes every thread take the
+ * same choices at its n-th point on every run. The choice at a point:
  *   60/64 nothing, 2/64 sched_yield(), 2/64 sleep 1..32 microseconds.
  * Rare enough that a million points cost well under a second, often
  * enough that a thousand-point test sees dozens of pauses.
@@ -493,7 +493,7 @@ struct fuzz_stream {
 };
 static _Thread_local struct fuzz_stream tl_stream; /* thread-private */
 
-static uint64_t splitmix64(uint64_t *state)
+uint64_t rl_random(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
@@ -505,7 +505,7 @@ static void seed_stream(unsigned stream)
 {
     uint64_t s = atomic_load_explicit(&fuzz_seed, memory_order_relaxed) ^
                  ((uint64_t)stream * 0xd1b54a32d192ed03u);
-    tl_stream.state = splitmix64(&s);
+    tl_stream.state = rl_random(&s);
     tl_stream.stream = stream;
     tl_stream.epoch = atomic_load_explicit(&fuzz_epoch, memory_order_relaxed);
 }
@@ -559,7 +559,7 @@ static uint64_t fuzz_draw(void)
                                         memory_order_relaxed);
         seed_stream(stream);
     }
-    return splitmix64(&tl_stream.state);
+    return rl_random(&tl_stream.state);
 }
 
 static void fuzz_tell_hook(const char *point, enum rl_fuzz_action action)

@@ -64,6 +64,26 @@ static void pause_briefly(void)
     nanosleep(&ts, NULL);
 }
 
+/* ---- schedules the test controls ---------------------------------------- */
+
+/* What the installed hook schedules: set while no worker runs. */
+static void *_Atomic scheduled;
+
+/* Runs run(arg) under the watch (nothing may stand still for STUCK_MS),
+ * with fuzzing on and hook installed, reading its state from arg. True
+ * when run returned. */
+static bool run_scheduled(rl_fuzz_hook *hook, void (*run)(void *), void *arg, uint64_t seed)
+{
+    atomic_store_explicit(&scheduled, arg, memory_order_relaxed);
+    rl_fuzz_set_hook(hook);
+    rl_fuzz_enable(seed);
+    bool finished = rltest_run_watched(run, arg, NULL, STUCK_SECONDS);
+    rl_fuzz_disable();
+    rl_fuzz_set_hook(NULL);
+    atomic_store_explicit(&scheduled, NULL, memory_order_relaxed);
+    return finished;
+}
+
 /* True when teller t waits for an account another thread holds: it is
  * blocked, or about to be (not merely on its way to a free lock). */
 static bool waits_on_other(struct bank *b, int t)
@@ -146,16 +166,13 @@ struct duo {
     _Atomic bool done[2];
 };
 
-/* Set while no worker runs; read by the hook. */
-static struct duo *_Atomic duo_now;
-
 /* Teller t (0 or 1), having taken its first lock, waits until the other
  * has taken its own first lock, waits for a lock held, or is done. Plain
  * relaxed flags: the pause must not order the tellers' accesses for TSan. */
 static void duo_hook(const char *point, unsigned stream, enum rl_fuzz_action action)
 {
     (void)action;
-    struct duo *d = atomic_load_explicit(&duo_now, memory_order_relaxed);
+    struct duo *d = atomic_load_explicit(&scheduled, memory_order_relaxed);
     if (!d || stream > 1 || strcmp(point, "bank: locked") != 0)
         return;
     if (atomic_exchange_explicit(&d->paused[stream], true, memory_order_relaxed))
@@ -198,14 +215,7 @@ static void test_duo(const struct bank_case *c, uint64_t seed)
         d->from[1] = acc[1], d->to[1] = acc[4];
         what = "transfer(0 -> 4) and transfer(1 -> 4) at once";
     }
-    atomic_store_explicit(&duo_now, d, memory_order_relaxed);
-    rl_fuzz_set_hook(duo_hook);
-    rl_fuzz_enable(seed);
-    bool finished = rltest_run_watched(duo_run, d, NULL, STUCK_SECONDS);
-    rl_fuzz_disable();
-    rl_fuzz_set_hook(NULL);
-    atomic_store_explicit(&duo_now, NULL, memory_order_relaxed);
-    if (!finished)
+    if (!run_scheduled(duo_hook, duo_run, d, seed))
         fail_msg("%s: %s, each thread paused after its first lock until the other took its "
                  "own: no progress for %.0f s: %s", c->s->name, what, STUCK_SECONDS,
                  describe(d->b));
@@ -231,13 +241,11 @@ struct mid {
     long total;                 /* the audit's; read after the join */
 };
 
-static struct mid *_Atomic mid_now;
-
 /* The auditor, just after it released its first lock, waits for go. */
 static void mid_hook(const char *point, unsigned stream, enum rl_fuzz_action action)
 {
     (void)action;
-    struct mid *m = atomic_load_explicit(&mid_now, memory_order_relaxed);
+    struct mid *m = atomic_load_explicit(&scheduled, memory_order_relaxed);
     if (!m || stream != BANK_AUDITOR || strcmp(point, "bank: unlocked") != 0)
         return;
     if (atomic_exchange_explicit(&m->paused_once, true, memory_order_relaxed))
@@ -291,14 +299,7 @@ static void test_mid_audit(const struct bank_case *c, uint64_t seed)
     assert_non_null(m);
     m->s = c->s;
     m->b = bank_open(4, OPENING, SEED);
-    atomic_store_explicit(&mid_now, m, memory_order_relaxed);
-    rl_fuzz_set_hook(mid_hook);
-    rl_fuzz_enable(seed);
-    bool finished = rltest_run_watched(mid_run, m, NULL, STUCK_SECONDS);
-    rl_fuzz_disable();
-    rl_fuzz_set_hook(NULL);
-    atomic_store_explicit(&mid_now, NULL, memory_order_relaxed);
-    if (!finished)
+    if (!run_scheduled(mid_hook, mid_run, m, seed))
         fail_msg("%s: an audit, paused after its first unlock while transfer(0 -> 3, 100) "
                  "ran: no progress for %.0f s: %s", c->s->name, STUCK_SECONDS,
                  describe(m->b));
