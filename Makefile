@@ -9,6 +9,10 @@
 #   shake    -O2 tests whose exercise file is compiled with TSan's
 #            instrumentation but linked with src/shake.c, which turns every
 #            shared access into a race-window amplifier point (see there)
+#   explore  the schedule explorer's scenarios (tests/explore_LAB.c): the
+#            exercise file and the specimens compiled with TSan's
+#            instrumentation, linked with src/explore.c, which makes every
+#            access and every wrapped call a point where it picks who runs
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
@@ -34,8 +38,8 @@ endif
 
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
-DEPS_GOALS := $(filter tsan check test bench,$(MAKECMDGOALS)) \
-              $(if $(filter build/tsan/% build/asan/% build/shake/%,$(MAKECMDGOALS)),check)
+DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS)) \
+              $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
 # `make test` checks once and exports RACELAB_DEPS=checked, so the hundred
 # make runs inside it reuse build/deps.mk instead of probing again.
 ifneq ($(strip $(DEPS_GOALS)),)
@@ -73,8 +77,26 @@ SHAKE_WRAPS := pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait \
                putc putchar vfprintf vprintf fprintf printf __fprintf_chk __printf_chk
 LDFLAGS_shake := $(SHAKE_WRAPS:%=-Wl,--wrap=%)
 EXTRA_tsan = build/tsan/sanitizers/c11threads.o build/tsan/sanitizers/stdio_locks.o
+CC_explore := $(SAN_CC)
+CFLAGS_explore := -O1
+IMPLFLAGS_explore := -fsanitize=thread -DNDEBUG
+EXTRA_explore = build/explore/common/explore.o
+# Calls that src/explore.c models (see there): whatever blocks, waits,
+# sleeps, yields, reads the clock or starts a thread.
+EXPLORE_WRAPS := pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
+                 pthread_spin_lock pthread_spin_trylock pthread_spin_unlock \
+                 pthread_cond_init pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait \
+                 pthread_cond_signal pthread_cond_broadcast pthread_create pthread_join \
+                 pthread_exit pthread_once call_once mtx_lock mtx_trylock mtx_unlock cnd_wait \
+                 cnd_timedwait cnd_signal cnd_broadcast thrd_create thrd_join sem_init sem_wait \
+                 sem_trywait sem_timedwait sem_post sched_yield thrd_yield nanosleep \
+                 clock_nanosleep usleep sleep thrd_sleep clock_gettime flockfile funlockfile \
+                 ftrylockfile
+LDFLAGS_explore := $(EXPLORE_WRAPS:%=-Wl,--wrap=%) -ldl
+# The labs that have explorer scenarios.
+EXPLORE_LABS := $(patsubst tests/explore_%.c,%,$(wildcard tests/explore_*.c))
 
-VARIANTS := release tsan asan shake
+VARIANTS := release tsan asan shake explore
 
 # Each variant remembers the compiler and flags that built it, in
 # build/VARIANT/flags, rewritten only when they change: objects depend on
@@ -181,6 +203,11 @@ build/$(1)/$(2)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.
                            $($(3)_COMMON:%=build/$(1)/common/%.o) \
                            build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
+build/$(1)/$(2)/explore_$(3): build/$(1)/tests/explore_$(3).o \
+                              $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
+                              $($(3)_COMMON:%=build/$(1)/common/%.o) \
+                              build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
+	$$(call link,$(1))
 build/$(1)/$(2)/bench_$(3): build/$(1)/bench/bench_$(3).o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
                             $($(3)_COMMON:%=build/$(1)/common/%.o) \
                             build/$(1)/common/racelab.o | $$$$(@D)/
@@ -191,6 +218,10 @@ $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(eval $(call impl_rules,$(v),$(i)))))
 $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
     $(eval $(call lab_rules,$(v),$(i),$(l))))))
+
+# The explorer sees the specimens' accesses too: they are what it shows.
+build/explore/common/%_unsafe.o: src/%_unsafe.c $(STAMP_explore) | $$(@D)/
+	$(call compile,explore,$(IMPLFLAGS_explore))
 
 # A tiny TSan program: sanitizers/run starts it first to learn whether this
 # kernel's address-space randomisation breaks TSan.
@@ -217,6 +248,11 @@ tsan: $(foreach l,$(LAB),build/tsan/$(IMPL)/$(call prog,$(l))) build/tsan/aslr-p
 check: $(foreach l,$(LAB),build/shake/$(IMPL)/test_$(l) build/tsan/$(IMPL)/test_$(l)) \
        build/tsan/aslr-probe
 	@scripts/check.sh "$(IMPL)" $(LAB)
+
+## explore: run the exercises' scenarios under the schedule explorer [LAB= EX= IMPL= REPLAY=]
+.PHONY: explore
+explore: $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(IMPL)/explore_$(l))
+	@scripts/explore.sh "$(IMPL)" "$(EX)" "$(REPLAY)" $(LAB)
 
 ## test: the kit's own test suite (runtime, specimens, grader, sanitizers)
 .PHONY: test
@@ -249,9 +285,11 @@ clean:
 	rm -rf build
 
 # For scripts: the list of labs, and each lab's program.
-.PHONY: print-labs print-programs
+.PHONY: print-labs print-explore-labs print-programs
 print-labs:
 	@echo $(LABS)
+print-explore-labs:
+	@echo $(EXPLORE_LABS)
 print-programs: # "lab program [case...]"
 	@$(foreach l,$(LABS),echo "$(l) $(call prog,$(l)) $($(l)_CASES)";)
 

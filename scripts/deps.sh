@@ -15,7 +15,7 @@ say() { printf 'racelab: %s\n' "$*" >&2; }
 want_clang=0 want_cmocka=0 want_test_tools=0
 for goal in "$@"; do
     case $goal in
-    tsan) want_clang=1 ;;
+    tsan | explore) want_clang=1 ;;
     check | asan) want_clang=1 want_cmocka=1 ;;
     test) want_clang=1 want_cmocka=1 want_test_tools=1 ;;
     esac
