@@ -72,7 +72,8 @@ enum event_kind {
     EV_READ, EV_WRITE, EV_LOAD, EV_STORE, EV_RMW, EV_CAS_OK, EV_CAS_FAIL,
     EV_LOCK, EV_TRYLOCK_FAIL, EV_UNLOCK, EV_WAIT, EV_WOKEN, EV_SIGNAL, EV_BROADCAST,
     EV_SEM_WAIT, EV_SEM_TRY_FAIL, EV_SEM_POST, EV_SLEEP, EV_YIELD, EV_CLOCK,
-    EV_SPAWN, EV_JOIN, EV_ONCE_RUN, EV_ONCE_DONE, EV_ONCE_SKIP, EV_END,
+    EV_SPAWN, EV_JOIN, EV_ONCE_RUN, EV_ONCE_DONE, EV_ONCE_SKIP, EV_END, EV_RDLOCK,
+    EV_OUTPUT,
 };
 
 struct event {
@@ -83,6 +84,7 @@ struct event {
     uint64_t value, value2;    /* read, written, old/new; sleep: ns */
     int64_t vtime;             /* the virtual clock when it happened */
     const char *op;            /* RMW: "fetch_add" (a literal: same address in the parent) */
+    char text[28];             /* output: the start of what was written */
     uintptr_t pcs[MAX_PCS];    /* where: the call site first */
 };
 
@@ -95,6 +97,7 @@ struct point {
 
 enum pending {
     P_START, P_STEP, P_YIELD, P_LOCK, P_COND, P_SLEEP, P_JOIN, P_SEM, P_ONCE, P_END,
+    P_RDLOCK, P_WRLOCK,
 };
 
 struct wait_desc {             /* one blocked thread, for a deadlock's verdict */
@@ -148,13 +151,14 @@ struct thread {
     uint64_t priority;         /* PCT */
 };
 
-enum object_kind { O_MUTEX, O_COND, O_SEM, O_ONCE };
+enum object_kind { O_MUTEX, O_COND, O_SEM, O_ONCE, O_RWLOCK };
 
 struct object {
     uintptr_t addr;
     int kind;
-    int owner;                 /* mutex: holder, or -1; once: runner, or -1 */
-    int count;                 /* mutex: depth (recursive); sem: value; once: 2 when done */
+    int owner;                 /* mutex, rwlock: holder (writer), or -1; once: runner */
+    int count;                 /* mutex: depth (recursive); sem: value; once: 2 when
+                                  done; rwlock: readers */
     int type;                  /* mutex: 0 normal, 1 recursive, 2 error-checking */
     clockid_t clock;           /* condition: the clock its deadlines are on */
 };
@@ -189,6 +193,11 @@ REAL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_
 REAL(int, pthread_cond_signal, (pthread_cond_t *));
 REAL(int, pthread_cond_broadcast, (pthread_cond_t *));
 REAL(int, pthread_cond_init, (pthread_cond_t *, const pthread_condattr_t *));
+REAL(int, pthread_rwlock_rdlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_wrlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_unlock, (pthread_rwlock_t *));
 REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *));
 REAL(int, pthread_join, (pthread_t, void **));
 REAL(void, pthread_exit, (void *)) __attribute__((noreturn));
@@ -330,6 +339,12 @@ static bool enabled(int t)
         return object_of(th->obj, O_SEM)->count > 0;
     case P_ONCE:
         return object_of(th->obj, O_ONCE)->owner < 0;
+    case P_RDLOCK:
+        return object_of(th->obj, O_RWLOCK)->owner < 0;
+    case P_WRLOCK: {
+        struct object *rw = object_of(th->obj, O_RWLOCK);
+        return rw->owner < 0 && rw->count == 0;
+    }
     }
     return false;
 }
@@ -417,6 +432,8 @@ static void unstick(void)
             holder = object_of(th->obj, O_ONCE)->owner;
         else if (th->pending == P_JOIN)
             holder = (int)th->obj;
+        else if (th->pending == P_RDLOCK || th->pending == P_WRLOCK)
+            holder = object_of(th->obj, O_RWLOCK)->owner;
         sh->waits[sh->nwaits++] = (struct wait_desc){
             t, th->pending, holder, th->pending == P_COND && th->woken >= 0 ? th->mutex : th->obj};
     }
@@ -916,6 +933,70 @@ WRAP(int, mtx_unlock, (mtx_t *m))
                         : __real_mtx_unlock(m);
 }
 
+/* Read-write locks: any number of readers, or one writer. */
+static int model_rwlock(pthread_rwlock_t *l, bool write, bool try)
+{
+    uintptr_t pcs[MAX_PCS];
+    callers(pcs);
+    uintptr_t addr = (uintptr_t)l;
+    struct object *rw = object_of(addr, O_RWLOCK);
+    if (rw->owner == self)
+        return EDEADLK;
+    bool free = rw->owner < 0 && (!write || rw->count == 0);
+    if (try) {
+        point(P_STEP, 0, !free);
+        free = rw->owner < 0 && (!write || rw->count == 0);
+        record(free ? (write ? EV_LOCK : EV_RDLOCK) : EV_TRYLOCK_FAIL, addr, 0, pcs);
+    } else {
+        point(write ? P_WRLOCK : P_RDLOCK, addr, false);
+        free = true;
+        record(write ? EV_LOCK : EV_RDLOCK, addr, 0, pcs);
+    }
+    if (free) {
+        if (write)
+            rw->owner = self;
+        else
+            rw->count++;
+        effect();
+    }
+    point_done();
+    return free ? 0 : EBUSY;
+}
+
+WRAP(int, pthread_rwlock_rdlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, false, false) : __real_pthread_rwlock_rdlock(l);
+}
+WRAP(int, pthread_rwlock_wrlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, true, false) : __real_pthread_rwlock_wrlock(l);
+}
+WRAP(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, false, true) : __real_pthread_rwlock_tryrdlock(l);
+}
+WRAP(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, true, true) : __real_pthread_rwlock_trywrlock(l);
+}
+WRAP(int, pthread_rwlock_unlock, (pthread_rwlock_t *l))
+{
+    if (!controlled())
+        return __real_pthread_rwlock_unlock(l);
+    uintptr_t pcs[MAX_PCS];
+    callers(pcs);
+    point(P_STEP, 0, false);
+    struct object *rw = object_of((uintptr_t)l, O_RWLOCK);
+    if (rw->owner == self)
+        rw->owner = -1;
+    else if (rw->count > 0)
+        rw->count--;
+    record(EV_UNLOCK, (uintptr_t)l, 0, pcs);
+    effect();
+    point_done();
+    return 0;
+}
+
 WRAP(int, pthread_cond_init, (pthread_cond_t *c, const pthread_condattr_t *attr))
 {
     clockid_t clk = CLOCK_REALTIME;
@@ -1379,6 +1460,142 @@ WRAP(int, ftrylockfile, (FILE *f))
     return controlled() ? model_lock((uintptr_t)f, true, EV_LOCK) : __real_ftrylockfile(f);
 }
 
+/* ---- output: a point before each stdio call, its text in the trace ------ */
+
+static void output_point(const char *text, size_t n)
+{
+    uintptr_t pcs[MAX_PCS];
+    callers(pcs);
+    point(P_STEP, 0, false);
+    struct event *e = record(EV_OUTPUT, 0, 0, pcs);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 3 < sizeof e->text; i++) {
+        if (text[i] == '\n') {
+            e->text[k++] = '\\';
+            e->text[k++] = 'n';
+        } else {
+            e->text[k++] = text[i] >= ' ' && text[i] < 127 ? text[i] : '?';
+        }
+    }
+    e->text[k] = 0;
+    e->value = n;
+    effect();
+    point_done();
+}
+
+static void output_vpoint(const char *fmt, va_list ap)
+{
+    char buf[32];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, copy);
+    va_end(copy);
+    output_point(buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+REAL(int, fputs, (const char *, FILE *));
+REAL(int, puts, (const char *));
+REAL(size_t, fwrite, (const void *, size_t, size_t, FILE *));
+REAL(int, fputc, (int, FILE *));
+REAL(int, putc, (int, FILE *));
+REAL(int, putchar, (int));
+REAL(int, vfprintf, (FILE *, const char *, va_list));
+
+WRAP(int, fputs, (const char *str, FILE *f))
+{
+    if (controlled())
+        output_point(str, strlen(str));
+    return __real_fputs(str, f);
+}
+WRAP(int, puts, (const char *str))
+{
+    if (controlled())
+        output_point(str, strlen(str));
+    return __real_puts(str);
+}
+WRAP(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *f))
+{
+    if (controlled())
+        output_point(p, size * n);
+    return __real_fwrite(p, size, n, f);
+}
+WRAP(int, fputc, (int c, FILE *f))
+{
+    char ch = (char)c;
+    if (controlled())
+        output_point(&ch, 1);
+    return __real_fputc(c, f);
+}
+WRAP(int, putc, (int c, FILE *f))
+{
+    char ch = (char)c;
+    if (controlled())
+        output_point(&ch, 1);
+    return __real_putc(c, f);
+}
+WRAP(int, putchar, (int c))
+{
+    char ch = (char)c;
+    if (controlled())
+        output_point(&ch, 1);
+    return __real_putchar(c);
+}
+WRAP(int, vfprintf, (FILE *f, const char *fmt, va_list ap))
+{
+    if (controlled())
+        output_vpoint(fmt, ap);
+    return __real_vfprintf(f, fmt, ap);
+}
+WRAP(int, vprintf, (const char *fmt, va_list ap))
+{
+    if (controlled())
+        output_vpoint(fmt, ap);
+    return __real_vfprintf(stdout, fmt, ap);
+}
+WRAP(int, fprintf, (FILE *f, const char *fmt, ...))
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WRAP(int, printf, (const char *fmt, ...))
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+/* _FORTIFY_SOURCE (Ubuntu's gcc turns it on) calls these instead. */
+WRAP(int, __fprintf_chk, (FILE *f, int flag, const char *fmt, ...))
+{
+    (void)flag;
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WRAP(int, __printf_chk, (int flag, const char *fmt, ...))
+{
+    (void)flag;
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 /* ---- one schedule, in the child ----------------------------------------- */
 
 const char *rlx_say(const char *fmt, ...)
@@ -1421,7 +1638,7 @@ static void *body_main(void *p)
 static void run_child(const struct rlx_scenario *s)
 {
     in_child = true;
-    alarm(10); /* a real hang: blocked in something the model does not know */
+    alarm(3); /* a real hang: blocked in something the model does not know */
     if (sh->pct) {
         pct_state = sh->pct_seed;
         pct_nchange = sh->pct_depth - 1;
@@ -1818,6 +2035,7 @@ static void cell_text(const struct event *e, char *buf, size_t len)
     case EV_CAS_OK: snprintf(buf, len, "CAS %s: %s -> %s", obj, v1, v2); break;
     case EV_CAS_FAIL: snprintf(buf, len, "CAS %s fails: it is %s, not %s", obj, v1, v2); break;
     case EV_LOCK: snprintf(buf, len, "lock %s", obj); break;
+    case EV_RDLOCK: snprintf(buf, len, "read-lock %s", obj); break;
     case EV_TRYLOCK_FAIL: snprintf(buf, len, "trylock %s: busy", obj); break;
     case EV_UNLOCK: snprintf(buf, len, "unlock %s", obj); break;
     case EV_WAIT:
@@ -1854,6 +2072,7 @@ static void cell_text(const struct event *e, char *buf, size_t len)
     case EV_ONCE_DONE: snprintf(buf, len, "once %s: done", obj); break;
     case EV_ONCE_SKIP: snprintf(buf, len, "once %s: already done", obj); break;
     case EV_END: snprintf(buf, len, "ends"); break;
+    case EV_OUTPUT: snprintf(buf, len, "output \"%s%s\"", e->text, e->value + 1 >= sizeof e->text ? "..." : ""); break;
     default: snprintf(buf, len, "?"); break;
     }
 }
@@ -1917,6 +2136,11 @@ static void deadlock_why(char *buf, size_t len)
         name_of(w->obj, obj, sizeof obj);
         const char *sep = i ? "; " : "";
         switch (w->pending) {
+        case P_RDLOCK:
+        case P_WRLOCK:
+            n += (size_t)snprintf(buf + n, len - n, "%sthread %c waits for %s, held by thread %c",
+                                  sep, 'a' + w->tid, obj, w->holder >= 0 ? 'a' + w->holder : '?');
+            break;
         case P_LOCK:
         case P_COND:
             if (w->pending == P_COND && w->holder < 0) {
@@ -1952,6 +2176,33 @@ static void deadlock_why(char *buf, size_t len)
         snprintf(buf + n, len - n, " (a lost wake-up?)");
 }
 
+/* "a: read x = 0 | b: read x = 0, write x = 1 | a: write x = 1" */
+static void schedule_line(char *buf, size_t len)
+{
+    symbolize();
+    size_t n = 0;
+    int last = -1;
+    buf[0] = 0;
+    for (int i = 0; i < sh->nevents && n + 8 < len; i++) {
+        const struct event *e = &sh->events[i];
+        if (e->kind == EV_END)
+            continue;
+        char text[200];
+        cell_text(e, text, sizeof text);
+        int w;
+        if (e->tid != last)
+            w = snprintf(buf + n, len - n, "%s%c: %s", last < 0 ? "" : " | ", 'a' + e->tid, text);
+        else
+            w = snprintf(buf + n, len - n, ", %s", text);
+        last = e->tid;
+        if (w < 0 || (size_t)w >= len - n - 5) {
+            snprintf(buf + n, len - n, " ...");
+            return;
+        }
+        n += (size_t)w;
+    }
+}
+
 static void result_from_run(struct rlx_result *r)
 {
     r->verdict = (enum rlx_verdict)sh->verdict;
@@ -1961,6 +2212,7 @@ static void result_from_run(struct rlx_result *r)
         snprintf(r->why, sizeof r->why, "%s", sh->why);
     r->preemptions = preemptions_of_run();
     encode(r->token, sizeof r->token);
+    schedule_line(r->schedule, sizeof r->schedule);
 }
 
 /* Fewer preemptions that still fail: tries each preempting choice
@@ -2212,6 +2464,7 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
                        r.schedules, r.schedules == 1 ? "" : "s", r.preemptions,
                        r.preemptions == 1 ? "" : "s",
                        gr->specimen ? " (the specimen is broken on purpose)" : "");
+                printf("      short: %s\n", r.schedule);
             }
             if (bad && table && (!quiet || replay)) {
                 rewind(table);
