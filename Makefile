@@ -226,6 +226,14 @@ $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
 build/explore/common/%_unsafe.o: src/%_unsafe.c $(STAMP_explore) | $$(@D)/
 	$(call compile,explore,$(IMPLFLAGS_explore))
 
+# The explorer's own tests, on small programs compiled like an exercise.
+build/explore/tests/explorer_cases.o: tests/explorer_cases.c $(STAMP_explore) | $$(@D)/
+	$(call compile,explore,$(IMPLFLAGS_explore))
+build/explore/test_explorer: build/explore/tests/test_explorer.o build/explore/tests/explorer_cases.o \
+                             build/explore/tests/rltest.o build/explore/common/racelab.o \
+                             $(EXTRA_explore) | $$(@D)/
+	$(call link,explore,$(CMOCKA_LIBS))
+
 # A tiny TSan program: sanitizers/run starts it first to learn whether this
 # kernel's address-space randomisation breaks TSan.
 build/tsan/aslr-probe: sanitizers/aslr-probe.c $(STAMP_tsan) | $$(@D)/
