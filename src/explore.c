@@ -34,6 +34,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <execinfo.h>
 #include <link.h>
 #include <malloc.h>
@@ -237,7 +238,21 @@ static bool controlled(void)
     return self >= 0;
 }
 
-/* Ends the child with a verdict; the parent reads sh. */
+static bool aborting;           /* the schedule has its verdict: every thread leaves */
+
+/* A parked thread of a schedule that is over leaves, as if it returned.
+ * Called with baton_lock held. */
+__attribute__((noreturn))
+static void leave(void)
+{
+    __real_pthread_cond_signal(&main_wake);
+    __real_pthread_mutex_unlock(&baton_lock);
+    __real_pthread_exit(NULL);
+}
+
+/* Ends the schedule with a verdict; the parent reads sh. Called by the
+ * controlled thread that holds the baton (and baton_lock): it wakes every
+ * other thread to leave, and leaves. */
 __attribute__((noreturn, format(printf, 2, 3)))
 static void child_verdict(enum rlx_verdict v, const char *fmt, ...)
 {
@@ -246,7 +261,12 @@ static void child_verdict(enum rlx_verdict v, const char *fmt, ...)
     vsnprintf(sh->why, sizeof sh->why, fmt, ap);
     va_end(ap);
     sh->verdict = v;
-    _exit(0);
+    if (self < 0)
+        _exit(0); /* not a schedule's thread: the worker ends, the verdict stands */
+    aborting = true;
+    for (int t = 0; t < nthreads; t++)
+        __real_pthread_cond_signal(&threads[t].baton);
+    leave();
 }
 
 static struct object *object_of(uintptr_t addr, int kind)
@@ -545,8 +565,11 @@ static void pass_baton(int next)
     current = next;
     if (next != self) {
         __real_pthread_cond_signal(&threads[next].baton);
-        while (current != self)
+        while (current != self) {
             __real_pthread_cond_wait(&threads[self].baton, &baton_lock);
+            if (aborting)
+                leave();
+        }
     }
 }
 
@@ -1260,8 +1283,11 @@ static void *trampoline(void *p)
     self = (int)(intptr_t)p;
     struct thread *th = &threads[self];
     __real_pthread_mutex_lock(&baton_lock);
-    while (current != self)
+    while (current != self) {
+        if (aborting)
+            leave();
         __real_pthread_cond_wait(&th->baton, &baton_lock);
+    }
     th->pending = P_STEP;
     __real_pthread_mutex_unlock(&baton_lock);
     void *ret;
@@ -1287,7 +1313,12 @@ static int new_thread(void *(*fn)(void *), int (*c11_fn)(void *), void *arg)
     __real_pthread_cond_init(&th->baton, NULL);
     live++;
     sh->nthreads = nthreads;
-    int err = __real_pthread_create(&th->real, NULL, trampoline, (void *)(intptr_t)t);
+    /* Small stacks: fewer pages to map in every schedule's child. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int err = __real_pthread_create(&th->real, &attr, trampoline, (void *)(intptr_t)t);
+    pthread_attr_destroy(&attr);
     if (err)
         child_verdict(RLX_CRASH, "pthread_create failed: %s", strerror(err));
     return t;
@@ -1644,20 +1675,18 @@ static void *body_main(void *p)
     return NULL;
 }
 
-static void run_child(const struct rlx_scenario *s)
+/* One schedule, in the worker's main thread; sh->verdict says how it went. */
+static void run_schedule(const struct rlx_scenario *s)
 {
-    in_child = true;
-    /* The test runner's handlers (cmocka's) must not catch a crash here. */
-    int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
-        signal(crashes[i], SIG_DFL);
     alarm(3); /* a real hang: blocked in something the model does not know */
+    srand(1); /* libc's own state is not in the snapshot: the one known to code */
     if (sh->pct) {
         pct_state = sh->pct_seed;
         pct_nchange = sh->pct_depth - 1;
         for (int c = 0; c < pct_nchange && c < 8; c++)
             pct_change[c] = 1 + (long)(draw() % (uint64_t)(sh->pct_steps > 1 ? sh->pct_steps : 1));
     }
+    in_child = true;
     if (s->setup)
         s->setup();
     static struct body_arg args[RLX_MAX_THREADS];
@@ -1668,16 +1697,89 @@ static void run_child(const struct rlx_scenario *s)
     }
     current = choose(-1);
     __real_pthread_cond_signal(&threads[current].baton);
-    while (live > 0)
+    while (live > 0 && !aborting)
         __real_pthread_cond_wait(&main_wake, &baton_lock);
     __real_pthread_mutex_unlock(&baton_lock);
     for (int t = 0; t < nthreads; t++)
         __real_pthread_join(threads[t].real, NULL);
-    const char *why = s->check ? s->check() : NULL;
-    if (why)
-        child_verdict(RLX_WRONG, "%s", why);
-    sh->verdict = RLX_OK;
+    if (!aborting) {
+        const char *why = s->check ? s->check() : NULL;
+        if (why)
+            snprintf(sh->why, sizeof sh->why, "%s", why);
+        sh->verdict = why ? RLX_WRONG : RLX_OK;
+    }
     fflush(stdout);
+    in_child = false;
+    alarm(0);
+}
+
+/* The program's own writable memory (.data, .bss): saved once when the
+ * worker starts and put back before every schedule, so each schedule
+ * starts from the same state, as a fresh process would. */
+struct segment {
+    char *at, *copy;
+    size_t size;
+};
+struct segments {
+    struct segment seg[8];
+    int n;
+};
+
+static int find_writable(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct segments *sg = data;
+    /* The start of a writable segment is read-only once relocated (RELRO:
+     * .got, .init_array ...), rounded up to a page: leave it out. */
+    uintptr_t relro_end = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_RELRO)
+            relro_end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + (uintptr_t)page - 1) &
+                        ~((uintptr_t)page - 1);
+    }
+    for (int i = 0; i < info->dlpi_phnum && sg->n < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        if (relro_end > start && relro_end < end)
+            start = relro_end;
+        else if (relro_end >= end)
+            continue;
+        struct segment *g = &sg->seg[sg->n++];
+        g->at = (char *)start;
+        g->size = end - start;
+    }
+    return 1; /* the first object is the program */
+}
+
+/* Runs schedules until the parent closes the command pipe: one byte in
+ * (sh holds the guide), one byte out (sh holds what happened). */
+__attribute__((noreturn))
+static void worker(const struct rlx_scenario *s, int cmd, int done)
+{
+    /* The test runner's handlers (cmocka's) must not catch a crash here. */
+    int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
+        signal(crashes[i], SIG_DFL);
+    struct segments sg = {.n = 0};
+    dl_iterate_phdr(find_writable, &sg);
+    for (int i = 0; i < sg.n; i++) {
+        sg.seg[i].copy = malloc(sg.seg[i].size);
+        if (!sg.seg[i].copy)
+            _exit(3);
+        memcpy(sg.seg[i].copy, sg.seg[i].at, sg.seg[i].size);
+    }
+    char byte;
+    while (read(cmd, &byte, 1) == 1) {
+        for (int i = 0; i < sg.n; i++)
+            memcpy(sg.seg[i].at, sg.seg[i].copy, sg.seg[i].size);
+        run_schedule(s);
+        if (write(done, &byte, 1) != 1)
+            break;
+    }
     _exit(0);
 }
 
@@ -1696,28 +1798,77 @@ static const char *signal_name(int sig)
     }
 }
 
-/* Runs one schedule in a child; sh holds what happened. */
+static int null_fd = -1;
+static pid_t worker_pid = -1;
+static int worker_cmd = -1, worker_done = -1;  /* pipes: to it, from it */
+static long worker_runs;
+
+static void worker_stop(void)
+{
+    if (worker_pid < 0)
+        return;
+    close(worker_cmd);
+    close(worker_done);
+    int status;
+    while (waitpid(worker_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    worker_pid = -1;
+}
+
+static void worker_start(const struct rlx_scenario *s)
+{
+    int cmd[2], done[2];
+    if (null_fd < 0)
+        null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+        rl_die_errno("pipe", errno);
+    fflush(stdout);
+    fflush(stderr);
+    worker_pid = fork();
+    if (worker_pid < 0)
+        rl_die_errno("fork", errno);
+    if (worker_pid == 0) {
+        /* The schedules' own output (a printing lab) goes nowhere. */
+        dup2(null_fd, STDOUT_FILENO);
+        close(cmd[1]);
+        close(done[0]);
+        worker(s, cmd[0], done[1]);
+    }
+    close(cmd[0]);
+    close(done[1]);
+    worker_cmd = cmd[1];
+    worker_done = done[0];
+    worker_runs = 0;
+}
+
+/* Runs one schedule in the worker (a new one when the last died, or has
+ * run many: whatever the scenario leaks stays small); sh holds what
+ * happened. */
 static void run_one(const struct rlx_scenario *s)
 {
     sh->verdict = -1;
     sh->why[0] = 0;
     sh->diverged = false;
     sh->npoints = sh->nevents = sh->nnames = sh->nwaits = sh->nthreads = 0;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        rl_die_errno("fork", errno);
-    if (pid == 0) {
-        /* The child's own output (a printing lab) goes nowhere. */
-        FILE *null = freopen("/dev/null", "w", stdout);
-        (void)null;
-        run_child(s);
-    }
+    if (worker_pid >= 0 && worker_runs >= 2000)
+        worker_stop();
+    if (worker_pid < 0)
+        worker_start(s);
+    worker_runs++;
+    char byte = 1;
+    ssize_t n = write(worker_cmd, &byte, 1);
+    if (n == 1)
+        n = read(worker_done, &byte, 1);
+    if (n == 1 && sh->verdict >= 0)
+        return;
+    /* The worker died in the middle of the schedule. */
+    close(worker_cmd);
+    close(worker_done);
     int status;
-    while (waitpid(pid, &status, 0) < 0)
+    while (waitpid(worker_pid, &status, 0) < 0)
         if (errno != EINTR)
             rl_die_errno("waitpid", errno);
+    worker_pid = -1;
     if (sh->verdict >= 0)
         return;
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
@@ -2284,8 +2435,18 @@ static uint64_t hash(const char *s)
     return h;
 }
 
+static void explore(const struct rlx_scenario *s, const char *token, FILE *trace,
+                    struct rlx_result *r);
+
 void rlx_explore(const struct rlx_scenario *s, const char *token, FILE *trace,
                  struct rlx_result *r)
+{
+    explore(s, token, trace, r);
+    worker_stop();
+}
+
+static void explore(const struct rlx_scenario *s, const char *token, FILE *trace,
+                    struct rlx_result *r)
 {
     shared_map();
     *r = (struct rlx_result){.verdict = RLX_OK};
