@@ -369,7 +369,20 @@ static bool enabled(int t)
     return false;
 }
 
-/* Something changed: spinners may see it. */
+/* Something a spinner may be waiting for changed (a lock, a condition, a
+ * semaphore): parked threads may run again. The thread that did it is not
+ * thereby making progress: a loop of lock, look, unlock is still a spin. */
+static void notify(void)
+{
+    for (int t = 0; t < nthreads; t++)
+        if (threads[t].parked) {
+            threads[t].parked = false;
+            threads[t].idle = 0;
+        }
+}
+
+/* Memory changed (a write, a successful atomic), or output, or a thread
+ * started or ended: progress. */
 static void effect(void)
 {
     spin_rounds = 0;
@@ -573,6 +586,14 @@ static void pass_baton(int next)
     }
 }
 
+static bool holds_lock(int t)
+{
+    for (int i = 0; i < nobjects; i++)
+        if ((objects[i].kind == O_MUTEX || objects[i].kind == O_RWLOCK) && objects[i].owner == t)
+            return true;
+    return false;
+}
+
 /* A scheduling point: the calling thread is about to do pending on obj.
  * Returns with the baton held by the caller (and baton_lock locked). */
 static void point(int pending, uintptr_t obj, bool changes_nothing)
@@ -587,8 +608,10 @@ static void point(int pending, uintptr_t obj, bool changes_nothing)
     th->pending = pending;
     th->obj = obj;
     /* Parked until something changes; if nothing else can run, unstick()
-     * counts a round of spinning. */
-    if (changes_nothing && ++th->idle >= SPIN_LIMIT)
+     * counts a round of spinning. Never while holding a lock: a thread that
+     * polls under a lock is parked between two of its critical sections,
+     * or those who would change what it waits for could never get in. */
+    if (changes_nothing && ++th->idle >= SPIN_LIMIT && !holds_lock(self))
         th->parked = true;
     pass_baton(choose(self));
     th->parked = false;
@@ -775,7 +798,7 @@ static void take(struct object *m)
         m->owner = self;
         m->count = 1;
     }
-    effect();
+    notify();
 }
 
 static int model_lock(uintptr_t addr, bool try, int ev)
@@ -786,7 +809,7 @@ static int model_lock(uintptr_t addr, bool try, int ev)
     if (!try && m->type == 2 && m->owner == self)
         return EDEADLK;
     if (try) {
-        point(P_STEP, 0, m->owner >= 0);
+        point(P_STEP, 0, true);
         bool free = m->owner < 0 || (m->type == 1 && m->owner == self);
         record(free ? ev : EV_TRYLOCK_FAIL, addr, 0, pcs);
         if (free)
@@ -794,7 +817,7 @@ static int model_lock(uintptr_t addr, bool try, int ev)
         point_done();
         return free ? 0 : EBUSY;
     }
-    point(P_LOCK, addr, false);
+    point(P_LOCK, addr, true);
     record(ev, addr, 0, pcs);
     take(m);
     point_done();
@@ -805,7 +828,7 @@ static int model_unlock(uintptr_t addr)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     struct object *m = mutex_of(addr);
     int err = 0;
     if (m->type == 2 && m->owner != self) {
@@ -817,7 +840,7 @@ static int model_unlock(uintptr_t addr)
         m->count = 0;
     }
     record(EV_UNLOCK, addr, 0, pcs);
-    effect();
+    notify();
     point_done();
     return err;
 }
@@ -828,14 +851,14 @@ static int model_wait(uintptr_t c, uintptr_t m, int64_t deadline)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     struct object *mx = mutex_of(m);
     mx->owner = -1;
     mx->count = 0;
     struct event *e = record(EV_WAIT, c, 0, pcs);
     e->addr2 = m;
     e->value = deadline >= 0 ? (uint64_t)deadline : UINT64_MAX;
-    effect();
+    notify();
     struct thread *th = &threads[self];
     th->woken = -1;
     th->mutex = m;
@@ -860,7 +883,7 @@ static void model_signal(uintptr_t c, bool all)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     int woke = -1, n = 0;
     for (;;) {
         int oldest = -1;
@@ -881,7 +904,7 @@ static void model_signal(uintptr_t c, bool all)
     struct event *e = record(all ? EV_BROADCAST : EV_SIGNAL, c, 0, pcs);
     e->arg = (int8_t)(n == 1 ? woke : n == 0 ? -1 : -2);
     e->value = (uint64_t)n;
-    effect();
+    notify();
     point_done();
 }
 
@@ -976,11 +999,11 @@ static int model_rwlock(pthread_rwlock_t *l, bool write, bool try)
         return EDEADLK;
     bool free = rw->owner < 0 && (!write || rw->count == 0);
     if (try) {
-        point(P_STEP, 0, !free);
+        point(P_STEP, 0, true);
         free = rw->owner < 0 && (!write || rw->count == 0);
         record(free ? (write ? EV_LOCK : EV_RDLOCK) : EV_TRYLOCK_FAIL, addr, 0, pcs);
     } else {
-        point(write ? P_WRLOCK : P_RDLOCK, addr, false);
+        point(write ? P_WRLOCK : P_RDLOCK, addr, true);
         free = true;
         record(write ? EV_LOCK : EV_RDLOCK, addr, 0, pcs);
     }
@@ -989,7 +1012,7 @@ static int model_rwlock(pthread_rwlock_t *l, bool write, bool try)
             rw->owner = self;
         else
             rw->count++;
-        effect();
+        notify();
     }
     point_done();
     return free ? 0 : EBUSY;
@@ -1017,14 +1040,14 @@ WRAP(int, pthread_rwlock_unlock, (pthread_rwlock_t *l))
         return __real_pthread_rwlock_unlock(l);
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     struct object *rw = object_of((uintptr_t)l, O_RWLOCK);
     if (rw->owner == self)
         rw->owner = -1;
     else if (rw->count > 0)
         rw->count--;
     record(EV_UNLOCK, (uintptr_t)l, 0, pcs);
-    effect();
+    notify();
     point_done();
     return 0;
 }
@@ -1146,17 +1169,17 @@ static int model_sem_wait(sem_t *s, bool try, int64_t deadline)
         record(ok ? EV_SEM_WAIT : EV_SEM_TRY_FAIL, (uintptr_t)s, 0, pcs);
         if (ok) {
             o->count--;
-            effect();
+            notify();
         }
         point_done();
         if (!ok)
             errno = deadline >= 0 ? ETIMEDOUT : EAGAIN;
         return ok ? 0 : -1;
     }
-    point(P_SEM, (uintptr_t)s, false);
+    point(P_SEM, (uintptr_t)s, true);
     record(EV_SEM_WAIT, (uintptr_t)s, 0, pcs);
     o->count--;
-    effect();
+    notify();
     point_done();
     return 0;
 }
@@ -1189,10 +1212,10 @@ WRAP(int, sem_post, (sem_t *s))
         return __real_sem_post(s);
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     sem_of(s)->count++;
     record(EV_SEM_POST, (uintptr_t)s, 0, pcs);
-    effect();
+    notify();
     point_done();
     return 0;
 }
@@ -1203,7 +1226,7 @@ static void model_once(uintptr_t ctl, void (*run)(uintptr_t, void (*)(void)), vo
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_ONCE, ctl, false);
+    point(P_ONCE, ctl, true);
     struct object *o = object_of(ctl, O_ONCE);
     if (o->count == 2) {
         record(EV_ONCE_SKIP, ctl, 0, pcs);
@@ -1212,7 +1235,7 @@ static void model_once(uintptr_t ctl, void (*run)(uintptr_t, void (*)(void)), vo
     }
     o->owner = self;
     record(EV_ONCE_RUN, ctl, 0, pcs);
-    effect();
+    notify();
     point_done();
     run(ctl, fn);
     point(P_STEP, 0, false);
@@ -2254,18 +2277,67 @@ static void full_cell(const struct event *e, char *buf, size_t len)
         snprintf(buf, len, "%s", text);
 }
 
+/* Which steps a reader needs: every one but the plain reads and writes of
+ * memory that is quiet, i.e. written by one thread only, and only before
+ * any other thread looked at it (a pointer set up before the workers ran,
+ * read-only data). Sets hide[i] for the others. */
+static void quiet_steps(bool *hide)
+{
+    enum { SLOTS = 1 << 14 };
+    static struct {
+        uintptr_t addr;
+        int writer;             /* the one thread that wrote it, -1 none yet */
+        unsigned readers;       /* threads that read it so far */
+        bool busy;              /* written by two threads, or after another's read */
+    } table[SLOTS];
+    memset(table, 0, sizeof table);
+    int slot_of[MAX_STEPS];
+    for (int i = 0; i < sh->nevents; i++) {
+        const struct event *e = &sh->events[i];
+        slot_of[i] = -1;
+        bool rd = e->kind == EV_READ || e->kind == EV_LOAD;
+        bool wr = e->kind == EV_WRITE || e->kind == EV_STORE;
+        if (!rd && !wr)
+            continue;
+        unsigned h = (unsigned)((e->addr * 0x9e3779b97f4a7c15ull) >> 50) & (SLOTS - 1);
+        while (table[h].addr && table[h].addr != e->addr)
+            h = (h + 1) & (SLOTS - 1);
+        if (!table[h].addr) {
+            table[h].addr = e->addr;
+            table[h].writer = -1;
+        }
+        slot_of[i] = (int)h;
+        if (rd) {
+            table[h].readers |= 1u << e->tid;
+        } else {
+            if (table[h].writer >= 0 && table[h].writer != e->tid)
+                table[h].busy = true;
+            table[h].writer = e->tid;
+            if (table[h].readers & ~(1u << e->tid))
+                table[h].busy = true;
+        }
+    }
+    for (int i = 0; i < sh->nevents; i++)
+        hide[i] = slot_of[i] >= 0 && !table[slot_of[i]].busy;
+}
+
 /* Prints the run in sh as a table; returns its rows. */
 static int print_trace(FILE *f)
 {
     symbolize();
+    static bool hide[MAX_STEPS];
+    quiet_steps(hide);
     int n = sh->nthreads;
     int width[RLX_MAX_THREADS];
-    bool timed = false;
+    bool timed = false, hidden = false;
     char cell[300];
     for (int t = 0; t < n; t++)
         width[t] = 8;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
+        hidden |= hide[i];
+        if (hide[i])
+            continue;
         full_cell(e, cell, sizeof cell);
         int l = (int)strlen(cell);
         if (l > width[e->tid])
@@ -2279,6 +2351,8 @@ static int print_trace(FILE *f)
     int rows = 0;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
+        if (hide[i])
+            continue;
         full_cell(e, cell, sizeof cell);
         fprintf(f, "  %-5d", ++rows);
         if (timed)
@@ -2287,6 +2361,9 @@ static int print_trace(FILE *f)
             fprintf(f, "  %*s", width[t], "");
         fprintf(f, "  %s\n", cell);
     }
+    if (hidden)
+        fprintf(f, "  (not shown: reads and writes of memory that one thread set before the "
+                   "others looked at it)\n");
     return rows;
 }
 
@@ -2346,12 +2423,14 @@ static void deadlock_why(char *buf, size_t len)
 static void schedule_line(char *buf, size_t len)
 {
     symbolize();
+    static bool hide[MAX_STEPS];
+    quiet_steps(hide);
     size_t n = 0;
     int last = -1;
     buf[0] = 0;
     for (int i = 0; i < sh->nevents && n + 8 < len; i++) {
         const struct event *e = &sh->events[i];
-        if (e->kind == EV_END)
+        if (e->kind == EV_END || e->kind == EV_SPAWN || e->kind == EV_JOIN || hide[i])
             continue;
         char text[200];
         cell_text(e, text, sizeof text);

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const struct prints_strategy *strategy;
 static int workers, records_each;
@@ -23,6 +24,8 @@ static FILE *out;
 static char *text;
 static size_t len;
 static int finished;
+static char *at_finish;         /* the output when finish() returned */
+static size_t at_finish_len;
 
 static void *worker(void *arg)
 {
@@ -42,17 +45,23 @@ static void program(int tid)
     for (int w = 0; w < workers; w++)
         pthread_join(t[w], NULL);
     finished = strategy->finish();
+    /* What is written by now is the program's output: a printer still
+     * running after finish() returned would be cut off at exit. */
+    fflush(out);
+    at_finish_len = len;
+    at_finish = malloc(len + 1);
+    memcpy(at_finish, text, len + 1);
 }
 
 static const char *check(void)
 {
-    fflush(out);
     struct prints_verdict v;
     long want = (long)workers * records_each;
     if (finished != 0)
         return "finish() reported lost records";
-    if (!prints_check(text, len, want, strategy->ordered, &v))
-        return rlx_say("output broken at line %ld: %s", v.line, v.why);
+    if (!prints_check(at_finish, at_finish_len, want, strategy->ordered, &v))
+        return rlx_say("output broken at line %ld: %s%s", v.line, v.why,
+                       strstr(v.why, "never printed") ? " (when finish() returned)" : "");
     return NULL;
 }
 
