@@ -411,6 +411,14 @@ static const struct script close_getters = {
     .steps = {{DO(GET)}, {DO(GET)}, {DO(CLOSE)}},
 };
 
+/* A get and a get_timeout wait on an empty queue; the third thread closes
+ * it. Both must wake: a close that wakes one waiter and counts on it to
+ * pass the wake-up on must pass it on from every kind of get. */
+static const struct script close_mixed = {
+    .capacity = 1,
+    .steps = {{DO(GET)}, {FOR(GET_TIMEOUT, 1)}, {DO(CLOSE)}},
+};
+
 /* Two putters wait on a full queue; the third closes it, then drains. */
 static const struct script close_putters = {
     .capacity = 1, .prefill = 1,
@@ -425,16 +433,18 @@ static const struct script stolen_timeout = {
     .steps = {{FOR(GET_TIMEOUT, 1)}, {FOR(SLEEP, 0.5), DO(PUT)}, {FOR(SLEEP, 0.5), DO(TRY_GET)}},
 };
 
-/* A put races a close and the drain after it. */
+/* A put races a close and a try_get after it (try_get, not get: a get
+ * would wait out a claimed put, and every step of its wait is one more
+ * place to preempt). */
 static const struct script put_close = {
     .capacity = 2,
-    .steps = {{DO(PUT)}, {DO(CLOSE), DO(DRAIN)}},
+    .steps = {{DO(PUT)}, {DO(CLOSE), DO(TRY_GET)}},
 };
 
-/* A put races another thread's put, close and drain. */
+/* A put races another thread's put, close and two try_gets. */
 static const struct script put_put_close = {
     .capacity = 2,
-    .steps = {{DO(PUT)}, {DO(PUT), DO(CLOSE), DO(DRAIN)}},
+    .steps = {{DO(PUT)}, {DO(PUT), DO(CLOSE), DO(TRY_GET), DO(TRY_GET)}},
 };
 
 #define SETUP(strat, name, u)                                                  \
@@ -461,6 +471,7 @@ enum { STEPS = 1000, POLL_STEPS = 4000 };
     SETUP(strat, one_slot, u)                                                  \
     SETUP(strat, two_getters, u)                                               \
     SETUP(strat, close_getters, u)                                             \
+    SETUP(strat, close_mixed, u)                                               \
     SETUP(strat, close_putters, u)                                             \
     SETUP(strat, stolen_timeout, u)                                            \
     SETUP(strat, put_put_close, u)                                             \
@@ -470,13 +481,15 @@ enum { STEPS = 1000, POLL_STEPS = 4000 };
                  2, 0, 1, STEPS),                                              \
         SCENARIO(strat, two_getters, "2 gets share 2 items", 2, 1, 0, STEPS),  \
         SCENARIO(strat, close_getters, "close wakes 2 waiting gets", 3, 0, 0, STEPS), \
+        SCENARIO(strat, close_mixed, "close wakes a waiting get and get_timeout", \
+                 3, 0, 0, POLL_STEPS),                                         \
         SCENARIO(strat, close_putters, "close wakes 2 waiting puts, then drains", \
                  3, 0, 0, STEPS),                                              \
         SCENARIO(strat, stolen_timeout, "get_timeout(T) woken by a put at T/2, item stolen", \
                  3, 0, 0, POLL_STEPS),                                         \
-        SCENARIO(strat, put_put_close, "a put races a put, a close and a drain", \
+        SCENARIO(strat, put_put_close, "a put races a put, a close and 2 try_gets", \
                  2, 1, 0, STEPS),                                              \
-        SCENARIO(strat, put_close, "a put races a close and a drain", 2, close_pre, 0, STEPS), \
+        SCENARIO(strat, put_close, "a put races a close and a try_get", 2, close_pre, 0, STEPS), \
     };
 
 CONTRACT(locked, 1.0, 1)
