@@ -476,7 +476,7 @@ enum { STEPS = 1000, POLL_STEPS = 4000 };
     SETUP(strat, put_close, u)                                                 \
     static const struct rlx_scenario strat##_scenarios[] = {                   \
         SCENARIO(strat, one_slot, "capacity 1, 2 puts against 2 gets, a spurious wake-up", \
-                 2, 0, 1, STEPS),                                              \
+                 2, 1, 1, STEPS),                                              \
         SCENARIO(strat, two_getters, "2 gets share 2 items", 2, 1, 0, STEPS),  \
         SCENARIO(strat, close_getters, "close wakes 2 waiting gets", 3, 0, 0, STEPS), \
         SCENARIO(strat, close_mixed, "close wakes a waiting get and get_timeout", \
