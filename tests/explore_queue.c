@@ -450,9 +450,10 @@ static const struct script put_put_close = {
 
 /* Steps in one schedule before the explorer calls it a livelock: three
  * times what the longest scenario needs, so that a livelock's trace (a get
- * that never sees the close polls on and on) stays short; the lock-free
- * get_timeout polls, sleeping, until its time is up, and needs more. */
-enum { STEPS = 1000, POLL_STEPS = 4000 };
+ * that never sees the close polls on and on) stays short. The lock-free
+ * get_timeout polls, sleeping, until its time is up: up to 1000 steps for
+ * a wait of 10 ms, so twice that. */
+enum { STEPS = 1000, POLL_STEPS = 2000 };
 
 #define SCENARIO(strat, nm, text, n, pre, spur, steps)                        \
     {.name = text, .threads = n, .setup = setup_##strat##_##nm, .body = body,  \
