@@ -2412,13 +2412,24 @@ static int print_trace(FILE *f)
     for (int t = 0; t < n; t++)
         fprintf(f, "  thread %c%*s", 'a' + t, t == n - 1 ? 0 : width[t] - 8, "");
     fputc('\n', f);
+    /* A long schedule (a livelock's) shows its start and its end. */
+    enum { HEAD = 30, TAIL = 40 };
+    int shown = 0;
+    for (int i = 0; i < sh->nevents; i++)
+        shown += !hide[i];
     int rows = 0;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
         if (hide[i])
             continue;
+        ++rows;
+        if (shown > HEAD + TAIL + 10 && rows > HEAD && rows <= shown - TAIL) {
+            if (rows == HEAD + 1)
+                fprintf(f, "  ...    (%d steps not shown)\n", shown - HEAD - TAIL);
+            continue;
+        }
         full_cell(e, cell, sizeof cell);
-        fprintf(f, "  %-5d", ++rows);
+        fprintf(f, "  %-5d", rows);
         if (timed)
             fprintf(f, "  %-7.3f  ", (double)e->vtime / 1e9);
         for (int t = 0; t < e->tid; t++)
