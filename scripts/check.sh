@@ -73,6 +73,7 @@ for lab in "$@"; do
                 [ -n "$why" ] || why="explorer: $(reason "$log.explore.log" $rc)"
                 short=$(sed -n 's/^      short: //p' "$log.explore.log" | head -n 1)
                 replay=$(sed -n 's/^      replay: //p' "$log.explore.log" | head -n 1)
+                [ "$impl" = labs ] || replay="$replay IMPL=$impl"
             fi
         fi
         if [ -z "$why" ]; then

@@ -103,10 +103,13 @@ for lab in $EXPLORE_LABS; do
     log=$logs/explore_labs_$lab.log
     build/explore/labs/explore_$lab --quiet >"$log" 2>&1
     rc=$?
-    if [ $rc = 1 ] && grep -q '^FAIL  ' "$log" && ! grep -q '^ok    ' "$log"; then
-        ok "explorer: lab $lab's shipped exercises each fail, with a schedule"
+    # (Not every scenario of a shipped exercise can fail: a bug of memory
+    # order alone is TSan's to see; make check's three judges together
+    # fail every shipped exercise: "the shipped exercises stay exercises".)
+    if [ $rc = 1 ] && grep -q '^FAIL  ' "$log"; then
+        ok "explorer: lab $lab's shipped exercises fail, with a schedule"
     else
-        bad "explorer: lab $lab's shipped exercises each fail, with a schedule (exit $rc)" "$log"
+        bad "explorer: lab $lab's shipped exercises fail, with a schedule (exit $rc)" "$log"
     fi
     if grep -q '^BROKEN  ' "$log"; then
         ok "explorer: lab $lab's specimen is shown broken"

@@ -174,6 +174,7 @@ static int64_t vnow;           /* the virtual clock, ns since the schedule began
 static bool in_child;          /* time is virtual from here on */
 static unsigned long wait_seq;
 static int spin_rounds;
+static int time_rounds;        /* rounds of time passing for spinners */
 static long steps;
 static uint64_t pct_state;
 static long pct_change[8];
@@ -388,6 +389,7 @@ static void notify(void)
 static void effect(void)
 {
     spin_rounds = 0;
+    time_rounds = 0;
     for (int t = 0; t < nthreads; t++)
         if (threads[t].parked) {
             threads[t].parked = false;
@@ -422,7 +424,10 @@ static void unstick(void)
             next = th->deadline;
     }
     if (spinners) {
-        if (++spin_rounds > SPIN_ROUNDS) {
+        /* Time passing towards a sleeper's deadline is progress: a poller
+         * waiting for a thread that sleeps an hour, or a year, is not a
+         * livelock. */
+        if (next < 0 && ++spin_rounds > SPIN_ROUNDS) {
             char who[128] = "";
             int n = 0;
             for (int t = 0; t < nthreads; t++)
@@ -432,7 +437,9 @@ static void unstick(void)
             child_verdict(RLX_LIVELOCK, "livelock: thread %s keep%s spinning and nothing changes",
                           who, n == 1 ? "s" : "");
         }
-        int64_t target = vnow + ((int64_t)1000000 << (spin_rounds < 20 ? spin_rounds : 20));
+        time_rounds++;
+        int cap = next < 0 ? 20 : 40;
+        int64_t target = vnow + ((int64_t)1000000 << (time_rounds < cap ? time_rounds : cap));
         if (next >= 0 && next < target)
             target = next;
         if (target > vnow)
@@ -493,6 +500,14 @@ static uint64_t draw(void)
 /* Who runs next after thread cur (-1: nobody yet) reached a point. */
 static int choose(int cur)
 {
+    /* A timed wait whose deadline has passed times out now, not only once
+     * nobody else can run. */
+    for (int t = 0; t < nthreads; t++) {
+        struct thread *th = &threads[t];
+        if (th->used && !th->done && th->pending == P_COND && th->woken < 0 && th->deadline >= 0 &&
+            th->deadline <= vnow)
+            th->woken = 2;
+    }
     while (no_one_enabled())
         unstick();
     if (++steps > sh->max_steps)
@@ -520,8 +535,11 @@ static int choose(int cur)
         p->cost[p->nalts++] = cur_on && !yielding;
     }
     if (yielding) {
+        /* Going on after a yield while another thread could run is a
+         * preemption: a fair scheduler lets the others in. */
         p->alts[p->nalts] = (uint8_t)cur;
-        p->cost[p->nalts++] = 0;
+        p->cost[p->nalts] = p->nalts > 0;
+        p->nalts++;
     }
     if (spur < sh->max_spurious)
         for (int t = 0; t < nthreads; t++) {
@@ -549,6 +567,9 @@ static int choose(int cur)
         for (int c = 0; c < pct_nchange; c++)
             if (pct_change[c] == index && cur >= 0)
                 threads[cur].priority = (uint64_t)c;
+        /* A thread that yields while another could run goes last. */
+        if (yielding && p->nalts > 1)
+            threads[cur].priority = 0;
         uint64_t best = 0;
         for (int i = 0; i < p->nalts; i++) {
             int a = p->alts[i];
@@ -922,7 +943,7 @@ static void model_sleep(int64_t ns)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true); /* a sleep-and-retry loop is a spin too */
     struct event *e = record(EV_SLEEP, 0, 0, pcs);
     e->value = (uint64_t)(ns < 0 ? 0 : ns);
     threads[self].deadline = vnow + (ns < 0 ? 0 : ns);
@@ -2047,10 +2068,13 @@ static bool in_program(uintptr_t pc)
 static void symbolize_program(void);
 static void name_sync_objects(void);
 
+static void find_code_files(void);
+
 static void symbolize(void)
 {
     symbolize_program();
     name_sync_objects();
+    find_code_files();
 }
 
 static void symbolize_program(void)
@@ -2161,9 +2185,43 @@ static const struct where *where_of(uintptr_t pc)
     return NULL;
 }
 
-/* The first frame that is the lab's code, not the runtime's. */
+/* The files the trace's memory accesses come from: the instrumented
+ * ones, the exercise and the specimens. A call is placed in one of them
+ * when it was made from one (through a driver's wrapper, say). */
+static char code_files[8][64];
+static int ncode_files;
+
+static void find_code_files(void)
+{
+    ncode_files = 0;
+    for (int i = 0; i < sh->nevents; i++) {
+        const struct event *e = &sh->events[i];
+        if (e->kind > EV_CAS_FAIL || !e->pcs[0])
+            continue;
+        const struct where *w = NULL;
+        for (size_t k = 0; k < nwheres && !w; k++)
+            if (wheres[k].pc == e->pcs[0])
+                w = &wheres[k];
+        if (!w || !w->file[0])
+            continue;
+        bool known = false;
+        for (int f = 0; f < ncode_files && !known; f++)
+            known = strcmp(code_files[f], w->file) == 0;
+        if (!known && ncode_files < 8)
+            snprintf(code_files[ncode_files++], sizeof code_files[0], "%s", w->file);
+    }
+}
+
+/* The first frame that is the lab's code, not the runtime's: in an
+ * instrumented file if one is on the stack. */
 static const struct where *site_of(const struct event *e)
 {
+    for (int k = 0; k < MAX_PCS && e->pcs[k]; k++) {
+        const struct where *w = where_of(e->pcs[k]);
+        for (int f = 0; w && w->line > 0 && f < ncode_files; f++)
+            if (strcmp(w->file, code_files[f]) == 0)
+                return w;
+    }
     for (int k = 0; k < MAX_PCS && e->pcs[k]; k++) {
         const struct where *w = where_of(e->pcs[k]);
         if (w && w->file[0] && w->line > 0 && strcmp(w->file, "racelab.c") != 0 &&
@@ -2268,7 +2326,10 @@ static void value_text(uint64_t v, int size, char *buf, size_t len)
 
 static void seconds_text(uint64_t ns, char *buf, size_t len)
 {
-    snprintf(buf, len, "%.3f s", (double)ns / 1e9);
+    if (ns > 0 && ns < 1000000)
+        snprintf(buf, len, "%llu us", (unsigned long long)(ns / 1000));
+    else
+        snprintf(buf, len, "%.3f s", (double)ns / 1e9);
 }
 
 /* What one step did, for its cell. */
@@ -2783,13 +2844,14 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
                 if (bad)
                     printf("      %s: %s\n", verdict_word(r.verdict), r.why);
             } else if (!bad) {
-                printf("ok    %s/%s: %s: %ld schedule%s, %s\n", lab, gr->name, s->name,
+                printf("ok    %s/%s: %s: %ld schedule%s, %s%s\n", lab, gr->name, s->name,
                        r.schedules, r.schedules == 1 ? "" : "s",
                        r.exhausted ? (s->preemptions == 0 ? "every one with no preemption"
                                                           : rlx_say("every one with up to %d preemption%s",
                                                                     s->preemptions,
                                                                     s->preemptions == 1 ? "" : "s"))
-                                   : "a sample (the budget ran out first)");
+                                   : "as many as the budget allows",
+                       s->pct_runs ? rlx_say(", then %d PCT runs", s->pct_runs) : "");
             } else {
                 printf("%s  %s/%s: %s: %s\n", gr->specimen ? "BROKEN" : "FAIL", lab, gr->name,
                        s->name, r.why);
