@@ -2,7 +2,8 @@
  * explore_atomics.c - lab 7's explorer scenarios, one group per exercise
  * (publish, once, volatile) and per specimen that the explorer can show
  * (once-unsafe, volatile-unsafe), each over every schedule with up to one
- * or two preemptions:
+ * preemption (two for the smallest count), three threads with none and
+ * then PCT:
  *
  *   publish   a producer sends one message (or two) while a consumer polls
  *             for it a few times; a message received must be whole, and
@@ -10,15 +11,17 @@
  *             scenario starts after a first round and a reset, with a
  *             stale message left in the slot: a reset that forgets the
  *             flag hands it out.
- *   once      two threads get the config at once, through each part
- *             (pthread_once, dcl): one build, every get whole, one pointer;
- *             again after a first round and a reset.
+ *   once      two threads (dcl: also three) get the config at once,
+ *             through each part (pthread_once, dcl): one build, every get
+ *             whole, one pointer; again after a first round and a reset.
  *   volatile  lab 1's count: two threads, one or two increments each.
  *
- * The once scenarios turn the race-window amplifier on, so that the build
- * (src/atomics_run.c, not instrumented) pauses after its first field, as a
- * real one reading a file would: a fast path that returns the object before
- * the build is done sees it half-built. Its pauses are virtual time.
+ * The publish specimen is not here: its bug is a relaxed flag, which only
+ * ThreadSanitizer sees (below). The once scenarios turn the race-window
+ * amplifier on, so that the build (src/atomics_run.c, not instrumented)
+ * pauses after its first field, as a real one reading a file would: a fast
+ * path that returns the object before the build is done sees it half-built.
+ * Its pauses are virtual time.
  *
  * What the explorer cannot see: it runs one thread at a time and makes
  * every access sequentially consistent, so a relaxed flag or pointer
