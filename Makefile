@@ -85,13 +85,16 @@ EXTRA_explore = build/explore/common/explore.o
 # sleeps, yields, reads the clock or starts a thread.
 EXPLORE_WRAPS := pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
                  pthread_spin_lock pthread_spin_trylock pthread_spin_unlock \
+                 pthread_rwlock_rdlock pthread_rwlock_wrlock pthread_rwlock_tryrdlock \
+                 pthread_rwlock_trywrlock pthread_rwlock_unlock \
                  pthread_cond_init pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait \
                  pthread_cond_signal pthread_cond_broadcast pthread_create pthread_join \
                  pthread_exit pthread_once call_once mtx_lock mtx_trylock mtx_unlock cnd_wait \
                  cnd_timedwait cnd_signal cnd_broadcast thrd_create thrd_join sem_init sem_wait \
                  sem_trywait sem_timedwait sem_post sched_yield thrd_yield nanosleep \
                  clock_nanosleep usleep sleep thrd_sleep clock_gettime flockfile funlockfile \
-                 ftrylockfile
+                 ftrylockfile fputs puts fwrite fputc putc putchar vfprintf vprintf fprintf \
+                 printf __fprintf_chk __printf_chk
 LDFLAGS_explore := $(EXPLORE_WRAPS:%=-Wl,--wrap=%) -ldl
 # The labs that have explorer scenarios.
 EXPLORE_LABS := $(patsubst tests/explore_%.c,%,$(wildcard tests/explore_*.c))
@@ -223,6 +226,14 @@ $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
 build/explore/common/%_unsafe.o: src/%_unsafe.c $(STAMP_explore) | $$(@D)/
 	$(call compile,explore,$(IMPLFLAGS_explore))
 
+# The explorer's own tests, on small programs compiled like an exercise.
+build/explore/tests/explorer_cases.o: tests/explorer_cases.c $(STAMP_explore) | $$(@D)/
+	$(call compile,explore,$(IMPLFLAGS_explore))
+build/explore/test_explorer: build/explore/tests/test_explorer.o build/explore/tests/explorer_cases.o \
+                             build/explore/tests/rltest.o build/explore/common/racelab.o \
+                             $(EXTRA_explore) | $$(@D)/
+	$(call link,explore,$(CMOCKA_LIBS))
+
 # A tiny TSan program: sanitizers/run starts it first to learn whether this
 # kernel's address-space randomisation breaks TSan.
 build/tsan/aslr-probe: sanitizers/aslr-probe.c $(STAMP_tsan) | $$(@D)/
@@ -246,6 +257,7 @@ tsan: $(foreach l,$(LAB),build/tsan/$(IMPL)/$(call prog,$(l))) build/tsan/aslr-p
 ## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
 .PHONY: check
 check: $(foreach l,$(LAB),build/shake/$(IMPL)/test_$(l) build/tsan/$(IMPL)/test_$(l)) \
+       $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(IMPL)/explore_$(l)) \
        build/tsan/aslr-probe
 	@scripts/check.sh "$(IMPL)" $(LAB)
 

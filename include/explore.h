@@ -96,6 +96,7 @@ struct rlx_result {
     int preemptions;            /* of the failing schedule */
     bool exhausted;             /* every schedule within the bound was run */
     char token[1024];           /* replays the failing schedule */
+    char schedule[400];         /* the failing schedule in one line, for a summary */
     int trace_rows;             /* rows of its trace */
 };
 

@@ -1,5 +1,6 @@
 /*
- * c11threads.c - lets ThreadSanitizer see C11 <threads.h> locks.
+ * c11threads.c - lets ThreadSanitizer see C11 <threads.h> locks and
+ * call_once.
  *
  * glibc implements mtx_lock, cnd_wait and friends by calling its internal
  * pthread functions directly, past TSan's interceptors (clang 14, glibc
@@ -7,7 +8,10 @@
  * data race. Linked into the TSan builds only, these definitions take the
  * place of glibc's and go through the public pthread functions, which TSan
  * does intercept. glibc's mtx_t and cnd_t have the layout of
- * pthread_mutex_t and pthread_cond_t (it converts them the same way).
+ * pthread_mutex_t and pthread_cond_t (it converts them the same way), and
+ * its once_flag that of pthread_once_t: call_once is pthread_once inside,
+ * reached past the interceptor, so TSan saw no order between the routine's
+ * writes and the later callers' reads, and reported a correct call_once.
  */
 #include <pthread.h>
 #include <threads.h>
@@ -15,6 +19,7 @@
 
 _Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t layout");
 _Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t layout");
+_Static_assert(sizeof(once_flag) == sizeof(pthread_once_t), "once_flag layout");
 
 static int thrd_status(int err)
 {
@@ -63,4 +68,9 @@ int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
 {
     return thrd_status(pthread_cond_timedwait((pthread_cond_t *)c,
                                               (pthread_mutex_t *)m, until));
+}
+
+void call_once(once_flag *flag, void (*func)(void))
+{
+    pthread_once((pthread_once_t *)flag, func);
 }

@@ -4,7 +4,12 @@
 #
 #   scripts/check.sh IMPL LAB...      (EXERCISE=name grades just that one)
 #
-# An exercise passes when its tests pass twice:
+# An exercise passes when it passes three judges:
+#   0. the schedule explorer (build/explore/IMPL/explore_LAB, for the labs
+#      that have scenarios: tests/explore_LAB.c): small scenarios run over
+#      every schedule up to a few preemptions, deterministic; a failure
+#      shows its schedule in short here, as a table in the log, and the
+#      token that replays it (make explore LAB= REPLAY=);
 #   1. in the shake build (build/shake/IMPL/test_LAB): the exercise file is
 #      compiled with ThreadSanitizer's instrumentation and linked with
 #      src/shake.c, so every shared access in it is a race-window amplifier
@@ -12,7 +17,7 @@
 #      updates here on every run, marks or no marks;
 #   2. under ThreadSanitizer (build/tsan/IMPL/test_LAB), which must report
 #      nothing: a data race is a FAIL even when the count came out right.
-# Full logs: build/check/IMPL/LAB-EXERCISE.{shake,tsan}.log
+# Full logs: build/check/IMPL/LAB-EXERCISE.{explore,shake,tsan}.log
 # Exit status: 0 when every exercise graded passes, 1 otherwise.
 set -u
 # Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
@@ -48,17 +53,35 @@ for lab in "$@"; do
     src=$impl/$lab.c
     shake=build/shake/$impl/test_$lab
     tsan=build/tsan/$impl/test_$lab
+    explore=build/explore/$impl/explore_$lab
     exercises=$("$shake" --list) || { echo "check: $shake --list failed" >&2; exit 2; }
+    explored=""
+    [ -x "$explore" ] && explored=$("$explore" --list)
     pass=0 total=0
     echo "racelab check: $src"
     while IFS=$tab read -r ex hint; do
         [ -n "${EXERCISE:-}" ] && [ "$ex" != "$EXERCISE" ] && continue
         total=$((total + 1))
         log=$logdir/$lab-$ex
-        "$shake" --only "$ex" --fail-fast >"$log.shake.log" 2>&1 </dev/null
-        rc=$?
-        why=""
-        if [ $rc != 0 ]; then
+        why="" short="" replay=""
+        rc=0
+        if echo "$explored" | grep -qx "$ex"; then
+            "$explore" --only "$ex" >"$log.explore.log" 2>&1 </dev/null
+            rc=$?
+            if [ $rc != 0 ]; then
+                why=$(sed -n 's/^FAIL  [^:]*: \(.*\)$/explorer: \1/p' "$log.explore.log" | head -n 1)
+                [ -n "$why" ] || why="explorer: $(reason "$log.explore.log" $rc)"
+                short=$(sed -n 's/^      short: //p' "$log.explore.log" | head -n 1)
+                replay=$(sed -n 's/^      replay: //p' "$log.explore.log" | head -n 1)
+            fi
+        fi
+        if [ -z "$why" ]; then
+            "$shake" --only "$ex" --fail-fast >"$log.shake.log" 2>&1 </dev/null
+            rc=$?
+        fi
+        if [ -n "$why" ]; then
+            :
+        elif [ $rc != 0 ]; then
             why=$(reason "$log.shake.log" $rc)
         else
             sanitizers/run "$tsan" --only "$ex" --fail-fast >"$log.tsan.log" 2>&1 </dev/null
@@ -77,6 +100,10 @@ for lab in "$@"; do
             [ -n "$line" ] || line=$(grep -n "^[a-z].*${lab}_${ex}_" "$src" 2>/dev/null | head -n 1 | cut -d: -f1)
             printf '  FAIL  %s/%s: %s -- %s (%s%s)\n' "$lab" "$ex" "$why" "$hint" \
                 "$src" "${line:+:$line}"
+            if [ -n "$replay" ]; then
+                [ -n "$short" ] && printf '        the schedule: %s\n' "$short"
+                printf '        its table: %s; replay it: %s\n' "$log.explore.log" "$replay"
+            fi
         fi
     done <<EOF_LIST
 $exercises

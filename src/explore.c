@@ -34,6 +34,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <execinfo.h>
 #include <link.h>
 #include <malloc.h>
@@ -72,7 +73,8 @@ enum event_kind {
     EV_READ, EV_WRITE, EV_LOAD, EV_STORE, EV_RMW, EV_CAS_OK, EV_CAS_FAIL,
     EV_LOCK, EV_TRYLOCK_FAIL, EV_UNLOCK, EV_WAIT, EV_WOKEN, EV_SIGNAL, EV_BROADCAST,
     EV_SEM_WAIT, EV_SEM_TRY_FAIL, EV_SEM_POST, EV_SLEEP, EV_YIELD, EV_CLOCK,
-    EV_SPAWN, EV_JOIN, EV_ONCE_RUN, EV_ONCE_DONE, EV_ONCE_SKIP, EV_END,
+    EV_SPAWN, EV_JOIN, EV_ONCE_RUN, EV_ONCE_DONE, EV_ONCE_SKIP, EV_END, EV_RDLOCK,
+    EV_OUTPUT,
 };
 
 struct event {
@@ -83,6 +85,7 @@ struct event {
     uint64_t value, value2;    /* read, written, old/new; sleep: ns */
     int64_t vtime;             /* the virtual clock when it happened */
     const char *op;            /* RMW: "fetch_add" (a literal: same address in the parent) */
+    char text[28];             /* output: the start of what was written */
     uintptr_t pcs[MAX_PCS];    /* where: the call site first */
 };
 
@@ -95,6 +98,7 @@ struct point {
 
 enum pending {
     P_START, P_STEP, P_YIELD, P_LOCK, P_COND, P_SLEEP, P_JOIN, P_SEM, P_ONCE, P_END,
+    P_RDLOCK, P_WRLOCK,
 };
 
 struct wait_desc {             /* one blocked thread, for a deadlock's verdict */
@@ -148,13 +152,14 @@ struct thread {
     uint64_t priority;         /* PCT */
 };
 
-enum object_kind { O_MUTEX, O_COND, O_SEM, O_ONCE };
+enum object_kind { O_MUTEX, O_COND, O_SEM, O_ONCE, O_RWLOCK };
 
 struct object {
     uintptr_t addr;
     int kind;
-    int owner;                 /* mutex: holder, or -1; once: runner, or -1 */
-    int count;                 /* mutex: depth (recursive); sem: value; once: 2 when done */
+    int owner;                 /* mutex, rwlock: holder (writer), or -1; once: runner */
+    int count;                 /* mutex: depth (recursive); sem: value; once: 2 when
+                                  done; rwlock: readers */
     int type;                  /* mutex: 0 normal, 1 recursive, 2 error-checking */
     clockid_t clock;           /* condition: the clock its deadlines are on */
 };
@@ -189,6 +194,11 @@ REAL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_
 REAL(int, pthread_cond_signal, (pthread_cond_t *));
 REAL(int, pthread_cond_broadcast, (pthread_cond_t *));
 REAL(int, pthread_cond_init, (pthread_cond_t *, const pthread_condattr_t *));
+REAL(int, pthread_rwlock_rdlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_wrlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *));
+REAL(int, pthread_rwlock_unlock, (pthread_rwlock_t *));
 REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *));
 REAL(int, pthread_join, (pthread_t, void **));
 REAL(void, pthread_exit, (void *)) __attribute__((noreturn));
@@ -228,7 +238,21 @@ static bool controlled(void)
     return self >= 0;
 }
 
-/* Ends the child with a verdict; the parent reads sh. */
+static bool aborting;           /* the schedule has its verdict: every thread leaves */
+
+/* A parked thread of a schedule that is over leaves, as if it returned.
+ * Called with baton_lock held. */
+__attribute__((noreturn))
+static void leave(void)
+{
+    __real_pthread_cond_signal(&main_wake);
+    __real_pthread_mutex_unlock(&baton_lock);
+    __real_pthread_exit(NULL);
+}
+
+/* Ends the schedule with a verdict; the parent reads sh. Called by the
+ * controlled thread that holds the baton (and baton_lock): it wakes every
+ * other thread to leave, and leaves. */
 __attribute__((noreturn, format(printf, 2, 3)))
 static void child_verdict(enum rlx_verdict v, const char *fmt, ...)
 {
@@ -237,7 +261,12 @@ static void child_verdict(enum rlx_verdict v, const char *fmt, ...)
     vsnprintf(sh->why, sizeof sh->why, fmt, ap);
     va_end(ap);
     sh->verdict = v;
-    _exit(0);
+    if (self < 0)
+        _exit(0); /* not a schedule's thread: the worker ends, the verdict stands */
+    aborting = true;
+    for (int t = 0; t < nthreads; t++)
+        __real_pthread_cond_signal(&threads[t].baton);
+    leave();
 }
 
 static struct object *object_of(uintptr_t addr, int kind)
@@ -330,11 +359,30 @@ static bool enabled(int t)
         return object_of(th->obj, O_SEM)->count > 0;
     case P_ONCE:
         return object_of(th->obj, O_ONCE)->owner < 0;
+    case P_RDLOCK:
+        return object_of(th->obj, O_RWLOCK)->owner < 0;
+    case P_WRLOCK: {
+        struct object *rw = object_of(th->obj, O_RWLOCK);
+        return rw->owner < 0 && rw->count == 0;
+    }
     }
     return false;
 }
 
-/* Something changed: spinners may see it. */
+/* Something a spinner may be waiting for changed (a lock, a condition, a
+ * semaphore): parked threads may run again. The thread that did it is not
+ * thereby making progress: a loop of lock, look, unlock is still a spin. */
+static void notify(void)
+{
+    for (int t = 0; t < nthreads; t++)
+        if (threads[t].parked) {
+            threads[t].parked = false;
+            threads[t].idle = 0;
+        }
+}
+
+/* Memory changed (a write, a successful atomic), or output, or a thread
+ * started or ended: progress. */
 static void effect(void)
 {
     spin_rounds = 0;
@@ -356,50 +404,60 @@ static bool no_one_enabled(void)
 }
 
 /* Nobody can run: let time pass to the next deadline, or wake the spinners
- * once more; when neither helps, the schedule is over. */
+ * once more (time passes for them too: a loop may poll a clock); when
+ * neither helps, the schedule is over. */
 static void unstick(void)
 {
     int64_t next = -1;
+    bool spinners = false;
     for (int t = 0; t < nthreads; t++) {
         struct thread *th = &threads[t];
-        if (!th->used || th->done || th->deadline < 0)
+        if (!th->used || th->done)
             continue;
-        if ((th->pending == P_SLEEP || (th->pending == P_COND && th->woken < 0)) &&
+        spinners |= th->parked;
+        if (th->deadline >= 0 && (th->pending == P_SLEEP || (th->pending == P_COND && th->woken < 0)) &&
             (next < 0 || th->deadline < next))
             next = th->deadline;
-    }
-    bool spinners = false;
-    for (int t = 0; t < nthreads; t++)
-        spinners |= threads[t].parked && !threads[t].done;
-    if (next >= 0 && (!spinners || next <= vnow + 1000000)) {
-        if (next > vnow)
-            vnow = next;
-        for (int t = 0; t < nthreads; t++) {
-            struct thread *th = &threads[t];
-            if (th->used && !th->done && th->pending == P_COND && th->woken < 0 &&
-                th->deadline >= 0 && th->deadline <= vnow)
-                th->woken = 2;
-        }
-        effect();
-        return;
     }
     if (spinners) {
         if (++spin_rounds > SPIN_ROUNDS) {
             char who[128] = "";
+            int n = 0;
             for (int t = 0; t < nthreads; t++)
                 if (threads[t].parked && !threads[t].done)
                     snprintf(who + strlen(who), sizeof who - strlen(who), "%s%c",
-                             who[0] ? " and " : "", 'a' + t);
+                             n++ ? " and " : "", 'a' + t);
             child_verdict(RLX_LIVELOCK, "livelock: thread %s keep%s spinning and nothing changes",
-                          who, strlen(who) == 1 ? "s" : "");
+                          who, n == 1 ? "s" : "");
         }
-        /* Time passes for a spinner that polls a clock. */
-        vnow += (int64_t)1000000 << (spin_rounds < 20 ? spin_rounds : 20);
+        int64_t target = vnow + ((int64_t)1000000 << (spin_rounds < 20 ? spin_rounds : 20));
+        if (next >= 0 && next < target)
+            target = next;
+        if (target > vnow)
+            vnow = target;
         for (int t = 0; t < nthreads; t++)
             if (threads[t].parked) {
                 threads[t].parked = false;
                 threads[t].idle = 0;
             }
+    } else if (next >= 0) {
+        if (next > vnow)
+            vnow = next;
+    }
+    if (spinners || next >= 0) {
+        bool woke = false;
+        for (int t = 0; t < nthreads; t++) {
+            struct thread *th = &threads[t];
+            if (!th->used || th->done || th->deadline < 0 || th->deadline > vnow)
+                continue;
+            if (th->pending == P_COND && th->woken < 0) {
+                th->woken = 2;
+                woke = true;
+            }
+            woke |= th->pending == P_SLEEP;
+        }
+        if (woke)
+            effect();
         return;
     }
     /* Every live thread waits for something no one will do. */
@@ -417,6 +475,8 @@ static void unstick(void)
             holder = object_of(th->obj, O_ONCE)->owner;
         else if (th->pending == P_JOIN)
             holder = (int)th->obj;
+        else if (th->pending == P_RDLOCK || th->pending == P_WRLOCK)
+            holder = object_of(th->obj, O_RWLOCK)->owner;
         sh->waits[sh->nwaits++] = (struct wait_desc){
             t, th->pending, holder, th->pending == P_COND && th->woken >= 0 ? th->mutex : th->obj};
     }
@@ -518,9 +578,20 @@ static void pass_baton(int next)
     current = next;
     if (next != self) {
         __real_pthread_cond_signal(&threads[next].baton);
-        while (current != self)
+        while (current != self) {
             __real_pthread_cond_wait(&threads[self].baton, &baton_lock);
+            if (aborting)
+                leave();
+        }
     }
+}
+
+static bool holds_lock(int t)
+{
+    for (int i = 0; i < nobjects; i++)
+        if ((objects[i].kind == O_MUTEX || objects[i].kind == O_RWLOCK) && objects[i].owner == t)
+            return true;
+    return false;
 }
 
 /* A scheduling point: the calling thread is about to do pending on obj.
@@ -536,11 +607,12 @@ static void point(int pending, uintptr_t obj, bool changes_nothing)
     }
     th->pending = pending;
     th->obj = obj;
-    if (changes_nothing && ++th->idle >= SPIN_LIMIT) {
+    /* Parked until something changes; if nothing else can run, unstick()
+     * counts a round of spinning. Never while holding a lock: a thread that
+     * polls under a lock is parked between two of its critical sections,
+     * or those who would change what it waits for could never get in. */
+    if (changes_nothing && ++th->idle >= SPIN_LIMIT && !holds_lock(self))
         th->parked = true;
-        bool other = !no_one_enabled();
-        th->parked = other;
-    }
     pass_baton(choose(self));
     th->parked = false;
     th->pending = P_STEP;
@@ -726,7 +798,7 @@ static void take(struct object *m)
         m->owner = self;
         m->count = 1;
     }
-    effect();
+    notify();
 }
 
 static int model_lock(uintptr_t addr, bool try, int ev)
@@ -737,7 +809,7 @@ static int model_lock(uintptr_t addr, bool try, int ev)
     if (!try && m->type == 2 && m->owner == self)
         return EDEADLK;
     if (try) {
-        point(P_STEP, 0, m->owner >= 0);
+        point(P_STEP, 0, true);
         bool free = m->owner < 0 || (m->type == 1 && m->owner == self);
         record(free ? ev : EV_TRYLOCK_FAIL, addr, 0, pcs);
         if (free)
@@ -745,7 +817,7 @@ static int model_lock(uintptr_t addr, bool try, int ev)
         point_done();
         return free ? 0 : EBUSY;
     }
-    point(P_LOCK, addr, false);
+    point(P_LOCK, addr, true);
     record(ev, addr, 0, pcs);
     take(m);
     point_done();
@@ -756,7 +828,7 @@ static int model_unlock(uintptr_t addr)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     struct object *m = mutex_of(addr);
     int err = 0;
     if (m->type == 2 && m->owner != self) {
@@ -768,7 +840,7 @@ static int model_unlock(uintptr_t addr)
         m->count = 0;
     }
     record(EV_UNLOCK, addr, 0, pcs);
-    effect();
+    notify();
     point_done();
     return err;
 }
@@ -779,14 +851,14 @@ static int model_wait(uintptr_t c, uintptr_t m, int64_t deadline)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     struct object *mx = mutex_of(m);
     mx->owner = -1;
     mx->count = 0;
     struct event *e = record(EV_WAIT, c, 0, pcs);
     e->addr2 = m;
     e->value = deadline >= 0 ? (uint64_t)deadline : UINT64_MAX;
-    effect();
+    notify();
     struct thread *th = &threads[self];
     th->woken = -1;
     th->mutex = m;
@@ -811,7 +883,7 @@ static void model_signal(uintptr_t c, bool all)
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     int woke = -1, n = 0;
     for (;;) {
         int oldest = -1;
@@ -832,7 +904,7 @@ static void model_signal(uintptr_t c, bool all)
     struct event *e = record(all ? EV_BROADCAST : EV_SIGNAL, c, 0, pcs);
     e->arg = (int8_t)(n == 1 ? woke : n == 0 ? -1 : -2);
     e->value = (uint64_t)n;
-    effect();
+    notify();
     point_done();
 }
 
@@ -914,6 +986,70 @@ WRAP(int, mtx_unlock, (mtx_t *m))
 {
     return controlled() ? (model_unlock((uintptr_t)m) ? thrd_error : thrd_success)
                         : __real_mtx_unlock(m);
+}
+
+/* Read-write locks: any number of readers, or one writer. */
+static int model_rwlock(pthread_rwlock_t *l, bool write, bool try)
+{
+    uintptr_t pcs[MAX_PCS];
+    callers(pcs);
+    uintptr_t addr = (uintptr_t)l;
+    struct object *rw = object_of(addr, O_RWLOCK);
+    if (rw->owner == self)
+        return EDEADLK;
+    bool free = rw->owner < 0 && (!write || rw->count == 0);
+    if (try) {
+        point(P_STEP, 0, true);
+        free = rw->owner < 0 && (!write || rw->count == 0);
+        record(free ? (write ? EV_LOCK : EV_RDLOCK) : EV_TRYLOCK_FAIL, addr, 0, pcs);
+    } else {
+        point(write ? P_WRLOCK : P_RDLOCK, addr, true);
+        free = true;
+        record(write ? EV_LOCK : EV_RDLOCK, addr, 0, pcs);
+    }
+    if (free) {
+        if (write)
+            rw->owner = self;
+        else
+            rw->count++;
+        notify();
+    }
+    point_done();
+    return free ? 0 : EBUSY;
+}
+
+WRAP(int, pthread_rwlock_rdlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, false, false) : __real_pthread_rwlock_rdlock(l);
+}
+WRAP(int, pthread_rwlock_wrlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, true, false) : __real_pthread_rwlock_wrlock(l);
+}
+WRAP(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, false, true) : __real_pthread_rwlock_tryrdlock(l);
+}
+WRAP(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *l))
+{
+    return controlled() ? model_rwlock(l, true, true) : __real_pthread_rwlock_trywrlock(l);
+}
+WRAP(int, pthread_rwlock_unlock, (pthread_rwlock_t *l))
+{
+    if (!controlled())
+        return __real_pthread_rwlock_unlock(l);
+    uintptr_t pcs[MAX_PCS];
+    callers(pcs);
+    point(P_STEP, 0, true);
+    struct object *rw = object_of((uintptr_t)l, O_RWLOCK);
+    if (rw->owner == self)
+        rw->owner = -1;
+    else if (rw->count > 0)
+        rw->count--;
+    record(EV_UNLOCK, (uintptr_t)l, 0, pcs);
+    notify();
+    point_done();
+    return 0;
 }
 
 WRAP(int, pthread_cond_init, (pthread_cond_t *c, const pthread_condattr_t *attr))
@@ -1033,17 +1169,17 @@ static int model_sem_wait(sem_t *s, bool try, int64_t deadline)
         record(ok ? EV_SEM_WAIT : EV_SEM_TRY_FAIL, (uintptr_t)s, 0, pcs);
         if (ok) {
             o->count--;
-            effect();
+            notify();
         }
         point_done();
         if (!ok)
             errno = deadline >= 0 ? ETIMEDOUT : EAGAIN;
         return ok ? 0 : -1;
     }
-    point(P_SEM, (uintptr_t)s, false);
+    point(P_SEM, (uintptr_t)s, true);
     record(EV_SEM_WAIT, (uintptr_t)s, 0, pcs);
     o->count--;
-    effect();
+    notify();
     point_done();
     return 0;
 }
@@ -1076,10 +1212,10 @@ WRAP(int, sem_post, (sem_t *s))
         return __real_sem_post(s);
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_STEP, 0, false);
+    point(P_STEP, 0, true);
     sem_of(s)->count++;
     record(EV_SEM_POST, (uintptr_t)s, 0, pcs);
-    effect();
+    notify();
     point_done();
     return 0;
 }
@@ -1090,7 +1226,7 @@ static void model_once(uintptr_t ctl, void (*run)(uintptr_t, void (*)(void)), vo
 {
     uintptr_t pcs[MAX_PCS];
     callers(pcs);
-    point(P_ONCE, ctl, false);
+    point(P_ONCE, ctl, true);
     struct object *o = object_of(ctl, O_ONCE);
     if (o->count == 2) {
         record(EV_ONCE_SKIP, ctl, 0, pcs);
@@ -1099,7 +1235,7 @@ static void model_once(uintptr_t ctl, void (*run)(uintptr_t, void (*)(void)), vo
     }
     o->owner = self;
     record(EV_ONCE_RUN, ctl, 0, pcs);
-    effect();
+    notify();
     point_done();
     run(ctl, fn);
     point(P_STEP, 0, false);
@@ -1170,8 +1306,11 @@ static void *trampoline(void *p)
     self = (int)(intptr_t)p;
     struct thread *th = &threads[self];
     __real_pthread_mutex_lock(&baton_lock);
-    while (current != self)
+    while (current != self) {
+        if (aborting)
+            leave();
         __real_pthread_cond_wait(&th->baton, &baton_lock);
+    }
     th->pending = P_STEP;
     __real_pthread_mutex_unlock(&baton_lock);
     void *ret;
@@ -1197,7 +1336,12 @@ static int new_thread(void *(*fn)(void *), int (*c11_fn)(void *), void *arg)
     __real_pthread_cond_init(&th->baton, NULL);
     live++;
     sh->nthreads = nthreads;
-    int err = __real_pthread_create(&th->real, NULL, trampoline, (void *)(intptr_t)t);
+    /* Small stacks: fewer pages to map in every schedule's child. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int err = __real_pthread_create(&th->real, &attr, trampoline, (void *)(intptr_t)t);
+    pthread_attr_destroy(&attr);
     if (err)
         child_verdict(RLX_CRASH, "pthread_create failed: %s", strerror(err));
     return t;
@@ -1379,6 +1523,142 @@ WRAP(int, ftrylockfile, (FILE *f))
     return controlled() ? model_lock((uintptr_t)f, true, EV_LOCK) : __real_ftrylockfile(f);
 }
 
+/* ---- output: a point before each stdio call, its text in the trace ------ */
+
+static void output_point(const char *text, size_t n)
+{
+    uintptr_t pcs[MAX_PCS];
+    callers(pcs);
+    point(P_STEP, 0, false);
+    struct event *e = record(EV_OUTPUT, 0, 0, pcs);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 3 < sizeof e->text; i++) {
+        if (text[i] == '\n') {
+            e->text[k++] = '\\';
+            e->text[k++] = 'n';
+        } else {
+            e->text[k++] = text[i] >= ' ' && text[i] < 127 ? text[i] : '?';
+        }
+    }
+    e->text[k] = 0;
+    e->value = n;
+    effect();
+    point_done();
+}
+
+static void output_vpoint(const char *fmt, va_list ap)
+{
+    char buf[32];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, copy);
+    va_end(copy);
+    output_point(buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+REAL(int, fputs, (const char *, FILE *));
+REAL(int, puts, (const char *));
+REAL(size_t, fwrite, (const void *, size_t, size_t, FILE *));
+REAL(int, fputc, (int, FILE *));
+REAL(int, putc, (int, FILE *));
+REAL(int, putchar, (int));
+REAL(int, vfprintf, (FILE *, const char *, va_list));
+
+WRAP(int, fputs, (const char *str, FILE *f))
+{
+    if (controlled())
+        output_point(str, strlen(str));
+    return __real_fputs(str, f);
+}
+WRAP(int, puts, (const char *str))
+{
+    if (controlled())
+        output_point(str, strlen(str));
+    return __real_puts(str);
+}
+WRAP(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *f))
+{
+    if (controlled())
+        output_point(p, size * n);
+    return __real_fwrite(p, size, n, f);
+}
+WRAP(int, fputc, (int c, FILE *f))
+{
+    char ch = (char)c;
+    if (controlled())
+        output_point(&ch, 1);
+    return __real_fputc(c, f);
+}
+WRAP(int, putc, (int c, FILE *f))
+{
+    char ch = (char)c;
+    if (controlled())
+        output_point(&ch, 1);
+    return __real_putc(c, f);
+}
+WRAP(int, putchar, (int c))
+{
+    char ch = (char)c;
+    if (controlled())
+        output_point(&ch, 1);
+    return __real_putchar(c);
+}
+WRAP(int, vfprintf, (FILE *f, const char *fmt, va_list ap))
+{
+    if (controlled())
+        output_vpoint(fmt, ap);
+    return __real_vfprintf(f, fmt, ap);
+}
+WRAP(int, vprintf, (const char *fmt, va_list ap))
+{
+    if (controlled())
+        output_vpoint(fmt, ap);
+    return __real_vfprintf(stdout, fmt, ap);
+}
+WRAP(int, fprintf, (FILE *f, const char *fmt, ...))
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WRAP(int, printf, (const char *fmt, ...))
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+/* _FORTIFY_SOURCE (Ubuntu's gcc turns it on) calls these instead. */
+WRAP(int, __fprintf_chk, (FILE *f, int flag, const char *fmt, ...))
+{
+    (void)flag;
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WRAP(int, __printf_chk, (int flag, const char *fmt, ...))
+{
+    (void)flag;
+    va_list ap;
+    va_start(ap, fmt);
+    if (controlled())
+        output_vpoint(fmt, ap);
+    int n = __real_vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 /* ---- one schedule, in the child ----------------------------------------- */
 
 const char *rlx_say(const char *fmt, ...)
@@ -1418,16 +1698,18 @@ static void *body_main(void *p)
     return NULL;
 }
 
-static void run_child(const struct rlx_scenario *s)
+/* One schedule, in the worker's main thread; sh->verdict says how it went. */
+static void run_schedule(const struct rlx_scenario *s)
 {
-    in_child = true;
-    alarm(10); /* a real hang: blocked in something the model does not know */
+    alarm(3); /* a real hang: blocked in something the model does not know */
+    srand(1); /* libc's own state is not in the snapshot: the one known to code */
     if (sh->pct) {
         pct_state = sh->pct_seed;
         pct_nchange = sh->pct_depth - 1;
         for (int c = 0; c < pct_nchange && c < 8; c++)
             pct_change[c] = 1 + (long)(draw() % (uint64_t)(sh->pct_steps > 1 ? sh->pct_steps : 1));
     }
+    in_child = true;
     if (s->setup)
         s->setup();
     static struct body_arg args[RLX_MAX_THREADS];
@@ -1438,16 +1720,89 @@ static void run_child(const struct rlx_scenario *s)
     }
     current = choose(-1);
     __real_pthread_cond_signal(&threads[current].baton);
-    while (live > 0)
+    while (live > 0 && !aborting)
         __real_pthread_cond_wait(&main_wake, &baton_lock);
     __real_pthread_mutex_unlock(&baton_lock);
     for (int t = 0; t < nthreads; t++)
         __real_pthread_join(threads[t].real, NULL);
-    const char *why = s->check ? s->check() : NULL;
-    if (why)
-        child_verdict(RLX_WRONG, "%s", why);
-    sh->verdict = RLX_OK;
+    if (!aborting) {
+        const char *why = s->check ? s->check() : NULL;
+        if (why)
+            snprintf(sh->why, sizeof sh->why, "%s", why);
+        sh->verdict = why ? RLX_WRONG : RLX_OK;
+    }
     fflush(stdout);
+    in_child = false;
+    alarm(0);
+}
+
+/* The program's own writable memory (.data, .bss): saved once when the
+ * worker starts and put back before every schedule, so each schedule
+ * starts from the same state, as a fresh process would. */
+struct segment {
+    char *at, *copy;
+    size_t size;
+};
+struct segments {
+    struct segment seg[8];
+    int n;
+};
+
+static int find_writable(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct segments *sg = data;
+    /* The start of a writable segment is read-only once relocated (RELRO:
+     * .got, .init_array ...), rounded up to a page: leave it out. */
+    uintptr_t relro_end = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_RELRO)
+            relro_end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + (uintptr_t)page - 1) &
+                        ~((uintptr_t)page - 1);
+    }
+    for (int i = 0; i < info->dlpi_phnum && sg->n < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        if (relro_end > start && relro_end < end)
+            start = relro_end;
+        else if (relro_end >= end)
+            continue;
+        struct segment *g = &sg->seg[sg->n++];
+        g->at = (char *)start;
+        g->size = end - start;
+    }
+    return 1; /* the first object is the program */
+}
+
+/* Runs schedules until the parent closes the command pipe: one byte in
+ * (sh holds the guide), one byte out (sh holds what happened). */
+__attribute__((noreturn))
+static void worker(const struct rlx_scenario *s, int cmd, int done)
+{
+    /* The test runner's handlers (cmocka's) must not catch a crash here. */
+    int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
+        signal(crashes[i], SIG_DFL);
+    struct segments sg = {.n = 0};
+    dl_iterate_phdr(find_writable, &sg);
+    for (int i = 0; i < sg.n; i++) {
+        sg.seg[i].copy = malloc(sg.seg[i].size);
+        if (!sg.seg[i].copy)
+            _exit(3);
+        memcpy(sg.seg[i].copy, sg.seg[i].at, sg.seg[i].size);
+    }
+    char byte;
+    while (read(cmd, &byte, 1) == 1) {
+        for (int i = 0; i < sg.n; i++)
+            memcpy(sg.seg[i].at, sg.seg[i].copy, sg.seg[i].size);
+        run_schedule(s);
+        if (write(done, &byte, 1) != 1)
+            break;
+    }
     _exit(0);
 }
 
@@ -1466,34 +1821,85 @@ static const char *signal_name(int sig)
     }
 }
 
-/* Runs one schedule in a child; sh holds what happened. */
+static int null_fd = -1;
+static pid_t worker_pid = -1;
+static int worker_cmd = -1, worker_done = -1;  /* pipes: to it, from it */
+static long worker_runs;
+
+static void worker_stop(void)
+{
+    if (worker_pid < 0)
+        return;
+    close(worker_cmd);
+    close(worker_done);
+    int status;
+    while (waitpid(worker_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    worker_pid = -1;
+}
+
+static void worker_start(const struct rlx_scenario *s)
+{
+    int cmd[2], done[2];
+    if (null_fd < 0)
+        null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+        rl_die_errno("pipe", errno);
+    fflush(stdout);
+    fflush(stderr);
+    worker_pid = fork();
+    if (worker_pid < 0)
+        rl_die_errno("fork", errno);
+    if (worker_pid == 0) {
+        /* The schedules' own output (a printing lab) goes nowhere. */
+        dup2(null_fd, STDOUT_FILENO);
+        close(cmd[1]);
+        close(done[0]);
+        worker(s, cmd[0], done[1]);
+    }
+    close(cmd[0]);
+    close(done[1]);
+    worker_cmd = cmd[1];
+    worker_done = done[0];
+    worker_runs = 0;
+}
+
+/* Runs one schedule in the worker (a new one when the last died, or has
+ * run many: whatever the scenario leaks stays small); sh holds what
+ * happened. */
 static void run_one(const struct rlx_scenario *s)
 {
     sh->verdict = -1;
     sh->why[0] = 0;
     sh->diverged = false;
     sh->npoints = sh->nevents = sh->nnames = sh->nwaits = sh->nthreads = 0;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        rl_die_errno("fork", errno);
-    if (pid == 0) {
-        /* The child's own output (a printing lab) goes nowhere. */
-        FILE *null = freopen("/dev/null", "w", stdout);
-        (void)null;
-        run_child(s);
-    }
+    if (worker_pid >= 0 && worker_runs >= 2000)
+        worker_stop();
+    if (worker_pid < 0)
+        worker_start(s);
+    worker_runs++;
+    char byte = 1;
+    ssize_t n = write(worker_cmd, &byte, 1);
+    if (n == 1)
+        n = read(worker_done, &byte, 1);
+    if (n == 1 && sh->verdict >= 0)
+        return;
+    /* The worker died in the middle of the schedule. */
+    close(worker_cmd);
+    close(worker_done);
     int status;
-    while (waitpid(pid, &status, 0) < 0)
+    while (waitpid(worker_pid, &status, 0) < 0)
         if (errno != EINTR)
             rl_die_errno("waitpid", errno);
+    worker_pid = -1;
     if (sh->verdict >= 0)
         return;
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
         sh->verdict = RLX_HANG;
         snprintf(sh->why, sizeof sh->why,
-                 "hangs: blocked for real in a call the explorer does not model");
+                 "hangs: no step for 3 s (a loop with no memory access left in it, as the "
+                 "compiler makes of a plain variable polled in a loop? or a blocking call the "
+                 "explorer does not model)");
     } else if (WIFSIGNALED(status)) {
         sh->verdict = RLX_CRASH;
         snprintf(sh->why, sizeof sh->why, "crashes: %s", signal_name(WTERMSIG(status)));
@@ -1818,6 +2224,7 @@ static void cell_text(const struct event *e, char *buf, size_t len)
     case EV_CAS_OK: snprintf(buf, len, "CAS %s: %s -> %s", obj, v1, v2); break;
     case EV_CAS_FAIL: snprintf(buf, len, "CAS %s fails: it is %s, not %s", obj, v1, v2); break;
     case EV_LOCK: snprintf(buf, len, "lock %s", obj); break;
+    case EV_RDLOCK: snprintf(buf, len, "read-lock %s", obj); break;
     case EV_TRYLOCK_FAIL: snprintf(buf, len, "trylock %s: busy", obj); break;
     case EV_UNLOCK: snprintf(buf, len, "unlock %s", obj); break;
     case EV_WAIT:
@@ -1854,6 +2261,7 @@ static void cell_text(const struct event *e, char *buf, size_t len)
     case EV_ONCE_DONE: snprintf(buf, len, "once %s: done", obj); break;
     case EV_ONCE_SKIP: snprintf(buf, len, "once %s: already done", obj); break;
     case EV_END: snprintf(buf, len, "ends"); break;
+    case EV_OUTPUT: snprintf(buf, len, "output \"%s%s\"", e->text, e->value + 1 >= sizeof e->text ? "..." : ""); break;
     default: snprintf(buf, len, "?"); break;
     }
 }
@@ -1869,18 +2277,67 @@ static void full_cell(const struct event *e, char *buf, size_t len)
         snprintf(buf, len, "%s", text);
 }
 
+/* Which steps a reader needs: every one but the plain reads and writes of
+ * memory that is quiet, i.e. written by one thread only, and only before
+ * any other thread looked at it (a pointer set up before the workers ran,
+ * read-only data). Sets hide[i] for the others. */
+static void quiet_steps(bool *hide)
+{
+    enum { SLOTS = 1 << 14 };
+    static struct {
+        uintptr_t addr;
+        int writer;             /* the one thread that wrote it, -1 none yet */
+        unsigned readers;       /* threads that read it so far */
+        bool busy;              /* written by two threads, or after another's read */
+    } table[SLOTS];
+    memset(table, 0, sizeof table);
+    int slot_of[MAX_STEPS];
+    for (int i = 0; i < sh->nevents; i++) {
+        const struct event *e = &sh->events[i];
+        slot_of[i] = -1;
+        bool rd = e->kind == EV_READ || e->kind == EV_LOAD;
+        bool wr = e->kind == EV_WRITE || e->kind == EV_STORE;
+        if (!rd && !wr)
+            continue;
+        unsigned h = (unsigned)((e->addr * 0x9e3779b97f4a7c15ull) >> 50) & (SLOTS - 1);
+        while (table[h].addr && table[h].addr != e->addr)
+            h = (h + 1) & (SLOTS - 1);
+        if (!table[h].addr) {
+            table[h].addr = e->addr;
+            table[h].writer = -1;
+        }
+        slot_of[i] = (int)h;
+        if (rd) {
+            table[h].readers |= 1u << e->tid;
+        } else {
+            if (table[h].writer >= 0 && table[h].writer != e->tid)
+                table[h].busy = true;
+            table[h].writer = e->tid;
+            if (table[h].readers & ~(1u << e->tid))
+                table[h].busy = true;
+        }
+    }
+    for (int i = 0; i < sh->nevents; i++)
+        hide[i] = slot_of[i] >= 0 && !table[slot_of[i]].busy;
+}
+
 /* Prints the run in sh as a table; returns its rows. */
 static int print_trace(FILE *f)
 {
     symbolize();
+    static bool hide[MAX_STEPS];
+    quiet_steps(hide);
     int n = sh->nthreads;
     int width[RLX_MAX_THREADS];
-    bool timed = false;
+    bool timed = false, hidden = false;
     char cell[300];
     for (int t = 0; t < n; t++)
         width[t] = 8;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
+        hidden |= hide[i];
+        if (hide[i])
+            continue;
         full_cell(e, cell, sizeof cell);
         int l = (int)strlen(cell);
         if (l > width[e->tid])
@@ -1894,6 +2351,8 @@ static int print_trace(FILE *f)
     int rows = 0;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
+        if (hide[i])
+            continue;
         full_cell(e, cell, sizeof cell);
         fprintf(f, "  %-5d", ++rows);
         if (timed)
@@ -1902,6 +2361,9 @@ static int print_trace(FILE *f)
             fprintf(f, "  %*s", width[t], "");
         fprintf(f, "  %s\n", cell);
     }
+    if (hidden)
+        fprintf(f, "  (not shown: reads and writes of memory that one thread set before the "
+                   "others looked at it)\n");
     return rows;
 }
 
@@ -1917,6 +2379,11 @@ static void deadlock_why(char *buf, size_t len)
         name_of(w->obj, obj, sizeof obj);
         const char *sep = i ? "; " : "";
         switch (w->pending) {
+        case P_RDLOCK:
+        case P_WRLOCK:
+            n += (size_t)snprintf(buf + n, len - n, "%sthread %c waits for %s, held by thread %c",
+                                  sep, 'a' + w->tid, obj, w->holder >= 0 ? 'a' + w->holder : '?');
+            break;
         case P_LOCK:
         case P_COND:
             if (w->pending == P_COND && w->holder < 0) {
@@ -1952,6 +2419,35 @@ static void deadlock_why(char *buf, size_t len)
         snprintf(buf + n, len - n, " (a lost wake-up?)");
 }
 
+/* "a: read x = 0 | b: read x = 0, write x = 1 | a: write x = 1" */
+static void schedule_line(char *buf, size_t len)
+{
+    symbolize();
+    static bool hide[MAX_STEPS];
+    quiet_steps(hide);
+    size_t n = 0;
+    int last = -1;
+    buf[0] = 0;
+    for (int i = 0; i < sh->nevents && n + 8 < len; i++) {
+        const struct event *e = &sh->events[i];
+        if (e->kind == EV_END || e->kind == EV_SPAWN || e->kind == EV_JOIN || hide[i])
+            continue;
+        char text[200];
+        cell_text(e, text, sizeof text);
+        int w;
+        if (e->tid != last)
+            w = snprintf(buf + n, len - n, "%s%c: %s", last < 0 ? "" : " | ", 'a' + e->tid, text);
+        else
+            w = snprintf(buf + n, len - n, ", %s", text);
+        last = e->tid;
+        if (w < 0 || (size_t)w >= len - n - 5) {
+            snprintf(buf + n, len - n, " ...");
+            return;
+        }
+        n += (size_t)w;
+    }
+}
+
 static void result_from_run(struct rlx_result *r)
 {
     r->verdict = (enum rlx_verdict)sh->verdict;
@@ -1961,6 +2457,7 @@ static void result_from_run(struct rlx_result *r)
         snprintf(r->why, sizeof r->why, "%s", sh->why);
     r->preemptions = preemptions_of_run();
     encode(r->token, sizeof r->token);
+    schedule_line(r->schedule, sizeof r->schedule);
 }
 
 /* Fewer preemptions that still fail: tries each preempting choice
@@ -2004,6 +2501,9 @@ static void shared_map(void)
     sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED)
         rl_die_errno("mmap", errno);
+    /* The first backtrace() loads the unwinder: once here, not in every child. */
+    void *frames[2];
+    backtrace(frames, 2);
 }
 
 static uint64_t hash(const char *s)
@@ -2014,8 +2514,18 @@ static uint64_t hash(const char *s)
     return h;
 }
 
+static void explore(const struct rlx_scenario *s, const char *token, FILE *trace,
+                    struct rlx_result *r);
+
 void rlx_explore(const struct rlx_scenario *s, const char *token, FILE *trace,
                  struct rlx_result *r)
+{
+    explore(s, token, trace, r);
+    worker_stop();
+}
+
+static void explore(const struct rlx_scenario *s, const char *token, FILE *trace,
+                    struct rlx_result *r)
 {
     shared_map();
     *r = (struct rlx_result){.verdict = RLX_OK};
@@ -2146,7 +2656,7 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = true;
         } else {
-            rl_usage_error("unknown argument '%s' (try --help)", argv[i]);
+            rl_usage_error("unknown argument '%s'", argv[i]);
         }
     }
     /* A token names its group and scenario: GROUP/N/CHOICES. */
@@ -2212,6 +2722,7 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
                        r.schedules, r.schedules == 1 ? "" : "s", r.preemptions,
                        r.preemptions == 1 ? "" : "s",
                        gr->specimen ? " (the specimen is broken on purpose)" : "");
+                printf("      short: %s\n", r.schedule);
             }
             if (bad && table && (!quiet || replay)) {
                 rewind(table);
