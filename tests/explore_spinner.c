@@ -141,6 +141,7 @@ static long long zero_at, set_at;
 
 static void body_at_once(int tid)
 {
+    (void)tid;
     zero_got = event_wait(ev, 0);
     zero_at = rlx_now_ns();
     event_set(ev);
