@@ -328,8 +328,10 @@ static void callers(uintptr_t *pcs)
     void *frames[MAX_PCS + 2];
     int n = backtrace(frames, MAX_PCS + 2);
     memset(pcs, 0, MAX_PCS * sizeof *pcs);
+    /* The call instruction, not the return address after it (which can
+     * fall on another line, or on none, after inlining). */
     for (int i = 2; i < n; i++)
-        pcs[i - 2] = (uintptr_t)frames[i];
+        pcs[i - 2] = (uintptr_t)frames[i] - 1;
 }
 
 /* ---- choosing ------------------------------------------------------------ */
@@ -2042,7 +2044,16 @@ static bool in_program(uintptr_t pc)
 }
 
 /* Asks llvm-symbolizer (or addr2line, for code) about every address at once. */
+static void symbolize_program(void);
+static void name_sync_objects(void);
+
 static void symbolize(void)
+{
+    symbolize_program();
+    name_sync_objects();
+}
+
+static void symbolize_program(void)
 {
     nwheres = ndatas = 0;
     if (!exe_path[0]) {
@@ -2162,9 +2173,62 @@ static const struct where *site_of(const struct event *e)
     return NULL;
 }
 
-/* "count", "shards+8", "q+16", or an address. */
+/* Locks, conditions and semaphores no symbol names: "mutex1", "cond2" ...,
+ * numbered in the order the trace first meets them. */
+static struct { uintptr_t addr; char name[16]; } sync_names[64];
+static int nsync_names;
+
+static void name_sync_objects(void)
+{
+    int counts[3] = {0, 0, 0};
+    nsync_names = 0;
+    for (int i = 0; i < sh->nevents; i++) {
+        const struct event *e = &sh->events[i];
+        uintptr_t objs[2] = {0, 0};
+        int kinds[2] = {0, 0};
+        switch (e->kind) {
+        case EV_LOCK: case EV_RDLOCK: case EV_TRYLOCK_FAIL: case EV_UNLOCK:
+            objs[0] = e->addr;
+            break;
+        case EV_WAIT: case EV_WOKEN:
+            objs[0] = e->addr, kinds[0] = 1, objs[1] = e->addr2;
+            break;
+        case EV_SIGNAL: case EV_BROADCAST:
+            objs[0] = e->addr, kinds[0] = 1;
+            break;
+        case EV_SEM_WAIT: case EV_SEM_TRY_FAIL: case EV_SEM_POST:
+            objs[0] = e->addr, kinds[0] = 2;
+            break;
+        default:
+            continue;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!objs[k] || in_program(objs[k]))
+                continue;
+            bool named = false;
+            for (int n = 0; n < nsync_names && !named; n++)
+                named = sync_names[n].addr == objs[k];
+            for (int n = 0; n < sh->nnames && !named; n++)
+                named = objs[k] >= sh->names[n].addr && objs[k] < sh->names[n].addr + sh->names[n].size;
+            if (named || nsync_names == 64)
+                continue;
+            static const char *words[] = {"mutex", "cond", "sem"};
+            sync_names[nsync_names].addr = objs[k];
+            snprintf(sync_names[nsync_names].name, sizeof sync_names[0].name, "%s%d",
+                     words[kinds[k]], ++counts[kinds[k]]);
+            nsync_names++;
+        }
+    }
+}
+
+/* "count", "shards+8", "q+16", "mutex1", or an address. */
 static void name_of(uintptr_t addr, char *buf, size_t len)
 {
+    for (int i = 0; i < nsync_names; i++)
+        if (sync_names[i].addr == addr) {
+            snprintf(buf, len, "%s", sync_names[i].name);
+            return;
+        }
     for (int i = 0; i < sh->nnames; i++)
         if (addr >= sh->names[i].addr && addr < sh->names[i].addr + (sh->names[i].size ? sh->names[i].size : 1)) {
             size_t off = addr - sh->names[i].addr;
@@ -2348,13 +2412,24 @@ static int print_trace(FILE *f)
     for (int t = 0; t < n; t++)
         fprintf(f, "  thread %c%*s", 'a' + t, t == n - 1 ? 0 : width[t] - 8, "");
     fputc('\n', f);
+    /* A long schedule (a livelock's) shows its start and its end. */
+    enum { HEAD = 30, TAIL = 40 };
+    int shown = 0;
+    for (int i = 0; i < sh->nevents; i++)
+        shown += !hide[i];
     int rows = 0;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
         if (hide[i])
             continue;
+        ++rows;
+        if (shown > HEAD + TAIL + 10 && rows > HEAD && rows <= shown - TAIL) {
+            if (rows == HEAD + 1)
+                fprintf(f, "  ...    (%d steps not shown)\n", shown - HEAD - TAIL);
+            continue;
+        }
         full_cell(e, cell, sizeof cell);
-        fprintf(f, "  %-5d", ++rows);
+        fprintf(f, "  %-5d", rows);
         if (timed)
             fprintf(f, "  %-7.3f  ", (double)e->vtime / 1e9);
         for (int t = 0; t < e->tid; t++)

@@ -39,6 +39,24 @@ static const char *taken_check(void)
 static const struct rlx_scenario lost_update = {
     .name = "lost update", .threads = 2, .setup = cases_count_reset, .body = count_body,
     .check = count_check, .preemptions = 2};
+static void three_incs(int tid)
+{
+    (void)tid;
+    for (int i = 0; i < 3; i++)
+        cases_count_inc();
+}
+
+static const char *three_check(void)
+{
+    long got = cases_count_total();
+    return got == 6 ? NULL : rlx_say("expected 6, got %ld", got);
+}
+
+/* No exhaustive search (bound 0 finds nothing), only PCT: what it finds is
+ * shrunk to the fewest preemptions. */
+static const struct rlx_scenario lost_update_pct = {
+    .name = "lost update, PCT", .threads = 2, .setup = cases_count_reset, .body = three_incs,
+    .check = three_check, .preemptions = 0, .pct_runs = 200, .pct_depth = 4};
 static const struct rlx_scenario deadlock = {
     .name = "opposite lock orders", .threads = 2, .body = cases_opposite, .preemptions = 2};
 static const struct rlx_scenario lost_wakeup = {
@@ -139,7 +157,8 @@ static void test_replay(void **state)
     free(t3);
 }
 
-/* The fewest preemptions: a lost update needs exactly one. */
+/* The fewest preemptions: a lost update needs exactly one, whether the
+ * bounded search or PCT found it. */
 static void test_fewest_preemptions(void **state)
 {
     (void)state;
@@ -148,6 +167,12 @@ static void test_fewest_preemptions(void **state)
     assert_int_equal(r.verdict, RLX_WRONG);
     if (r.preemptions != 1)
         fail_msg("the lost update came with %d preemptions, not 1", r.preemptions);
+    rlx_explore(&lost_update_pct, NULL, NULL, &r);
+    if (r.verdict != RLX_WRONG)
+        fail_msg("PCT did not find the lost update in 200 runs: %s", r.why);
+    if (r.preemptions != 1)
+        fail_msg("PCT's lost update was shrunk to %d preemptions, not 1 (token %s)", r.preemptions,
+                 r.token);
 }
 
 /* What a student sees of lab 1's specimen: make explore's table. */
