@@ -2754,7 +2754,7 @@ static const char *verdict_word(enum rlx_verdict v)
 
 static void usage(const char *lab)
 {
-    printf("usage: explore_%s [--list] [--only GROUP] [--replay TOKEN] [--quiet]\n"
+    printf("usage: explore_%s [--list] [--specimens] [--only GROUP] [--replay TOKEN] [--quiet]\n"
            "\n"
            "Runs lab %s's explorer scenarios: each exercise's (and each specimen's)\n"
            "small scenarios under a controlled scheduler, over every schedule with up\n"
@@ -2762,6 +2762,7 @@ static void usage(const char *lab)
            "per thread, with a token that replays it: make explore LAB=%s REPLAY=TOKEN.\n"
            "\n"
            "  --list          the graded groups (exercises), one per line\n"
+           "  --specimens     the specimens' groups (shown, not graded)\n"
            "  --only GROUP    just that exercise or specimen\n"
            "  --replay TOKEN  replay one schedule (GROUP/N/CHOICES) and print its trace\n"
            "  --quiet         no tables, just the verdict lines\n"
@@ -2780,9 +2781,10 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(lab);
             rl_exit(0);
-        } else if (strcmp(argv[i], "--list") == 0) {
+        } else if (strcmp(argv[i], "--list") == 0 || strcmp(argv[i], "--specimens") == 0) {
+            bool specimens = argv[i][2] == 's';
             for (size_t g = 0; g < ngroups; g++)
-                if (!groups[g].specimen)
+                if (groups[g].specimen == specimens)
                     printf("%s\n", groups[g].name);
             rl_exit(0);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
@@ -2844,14 +2846,15 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
                 if (bad)
                     printf("      %s: %s\n", verdict_word(r.verdict), r.why);
             } else if (!bad) {
-                printf("ok    %s/%s: %s: %ld schedule%s, %s%s\n", lab, gr->name, s->name,
+                char bound[64] = "no preemption", pct[48] = "";
+                if (s->preemptions > 0)
+                    snprintf(bound, sizeof bound, "up to %d preemption%s", s->preemptions,
+                             s->preemptions == 1 ? "" : "s");
+                if (s->pct_runs > 0)
+                    snprintf(pct, sizeof pct, ", and %d PCT runs", s->pct_runs);
+                printf("ok    %s/%s: %s: %ld schedule%s: %s with %s%s\n", lab, gr->name, s->name,
                        r.schedules, r.schedules == 1 ? "" : "s",
-                       r.exhausted ? (s->preemptions == 0 ? "every one with no preemption"
-                                                          : rlx_say("every one with up to %d preemption%s",
-                                                                    s->preemptions,
-                                                                    s->preemptions == 1 ? "" : "s"))
-                                   : "as many as the budget allows",
-                       s->pct_runs ? rlx_say(", then %d PCT runs", s->pct_runs) : "");
+                       r.exhausted ? "every one" : "as many as the budget allows", bound, pct);
             } else {
                 printf("%s  %s/%s: %s: %s\n", gr->specimen ? "BROKEN" : "FAIL", lab, gr->name,
                        s->name, r.why);

@@ -42,7 +42,8 @@ static struct bank *bank;
 static long audited = -1;           /* what the audit returned; by the auditor */
 
 /* A bank of n accounts, each its own allocation, id 0 at the highest
- * address. Never closed: each schedule is a child that exits. */
+ * address. Never closed: a schedule's heap is left behind, and the
+ * explorer's worker is replaced now and then. */
 static void open_bank(const char *name, int n)
 {
     strategy = bank_find(name);

@@ -3,14 +3,14 @@
  * include/pool.h. Each exercise is explored alone, the rest of the pool
  * played by this file, on lab 3's locked queue from the same directory.
  * Numbers are tiny; a slow check is a sleep on the virtual clock, so a
- * check that takes an hour costs no wall time.
+ * check that takes a year costs no wall time.
  *
  *   collector  your pool_collect (thread a) against the test's workers,
  *              which take every job there is and send each result back:
- *              1 and 2 workers, and one whose last check takes an hour - a
+ *              1 and 2 workers, and one whose last check takes a year - a
  *              collector that stops when a queue looks empty, or after a
- *              quiet period (of less than an hour), loses a result; one that waits for one more
- *              deadlocks.
+ *              quiet period of any length, loses a result; one that waits
+ *              for one more deadlocks.
  *   pills      your pool_work (threads b and c) and pool_stop (thread a,
  *              which also collects): the pills right behind the numbers,
  *              and two batches with a pause between (a worker that stops
@@ -162,13 +162,14 @@ static void setup_collect_2w(void)
     make_pool(2, 2, 2);
 }
 
-/* An hour: longer than any quiet period a collector would wait for. (The
- * explorer lets time pass while a collector polls, up to a few hours.) */
-static void setup_collect_hour(void)
+/* A year: longer than any quiet period a collector would wait for. (While
+ * a collector polls, the explorer lets time run on to the sleeper's
+ * deadline, however far.) */
+static void setup_collect_year(void)
 {
     make_pool(2, 1, 2);
     slow_number = numbers[1];
-    slow_ns = 3600LL * 1000000000;
+    slow_ns = 365LL * 24 * 3600 * 1000000000;
 }
 
 static const struct rlx_scenario collector_scenarios[] = {
@@ -176,8 +177,8 @@ static const struct rlx_scenario collector_scenarios[] = {
      .body = body_collector, .check = check_collector, .preemptions = 1},
     {.name = "2 workers, 2 numbers", .threads = 3, .setup = setup_collect_2w,
      .body = body_collector, .check = check_collector, .preemptions = 0, .pct_runs = 20},
-    {.name = "1 worker, 2 numbers, the last checked for an hour", .threads = 2,
-     .setup = setup_collect_hour, .body = body_collector, .check = check_collector,
+    {.name = "1 worker, 2 numbers, the last checked for a year", .threads = 2,
+     .setup = setup_collect_year, .body = body_collector, .check = check_collector,
      .preemptions = 1},
 };
 

@@ -79,12 +79,12 @@ static const char *check(void)
     static const struct rlx_scenario strat##_scenarios[] = {                  \
         {.name = "2 workers, 1 record each", .threads = 1,                    \
          .setup = setup_##strat##_2_1, .body = program, .check = check,      \
-         .preemptions = 2, .spurious = 1, .max_schedules = 3000,              \
-         .pct_runs = 100},                                                    \
+         .preemptions = 2, .spurious = 1, .max_schedules = 600,               \
+         .pct_runs = 60},                                                     \
         {.name = "2 workers, 2 records each", .threads = 1,                   \
          .setup = setup_##strat##_2_2, .body = program, .check = check,      \
-         .preemptions = 1, .spurious = 1, .max_schedules = 1500,              \
-         .pct_runs = 100},                                                    \
+         .preemptions = 1, .spurious = 1, .max_schedules = 300,               \
+         .pct_runs = 60},                                                     \
     };
 
 SCENARIOS(unsafe)
