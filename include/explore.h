@@ -97,6 +97,7 @@ struct rlx_result {
     bool exhausted;             /* every schedule within the bound was run */
     char token[1024];           /* replays the failing schedule */
     char schedule[400];         /* the failing schedule in one line, for a summary */
+    char fit[200];              /* a replay: "" when the code took the token's steps */
     int trace_rows;             /* rows of its trace */
 };
 

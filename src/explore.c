@@ -120,6 +120,7 @@ struct shared {
     int verdict;               /* enum rlx_verdict, or -1 while running */
     char why[512];
     bool diverged;             /* the guide asked for a choice that was not there */
+    int diverged_at;           /* first at that point */
     int nwaits;
     struct wait_desc waits[MAX_WAITS];
     int nthreads;
@@ -560,6 +561,8 @@ static int choose(int cur)
             if (p->alts[i] == want)
                 pick = i;
         if (pick < 0) {
+            if (!sh->diverged)
+                sh->diverged_at = index;
             sh->diverged = true;
             pick = 0;
         }
@@ -1920,7 +1923,8 @@ static void run_one(const struct rlx_scenario *s)
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
         sh->verdict = RLX_HANG;
         snprintf(sh->why, sizeof sh->why,
-                 "hangs: no step for 3 s (a loop with no memory access left in it, as the "
+                 "hangs: 3 s of real time and the schedule has not ended (a loop with no memory "
+                 "access left in it, as the "
                  "compiler makes of a plain variable polled in a loop? or a blocking call the "
                  "explorer does not model)");
     } else if (WIFSIGNALED(status)) {
@@ -2681,9 +2685,10 @@ static void explore(const struct rlx_scenario *s, const char *token, FILE *trace
         r->schedules = 1;
         result_from_run(r);
         if (sh->diverged)
-            snprintf(r->why + strlen(r->why), sizeof r->why - strlen(r->why),
-                     "%s(the token does not fit this code: it was made for other code)",
-                     r->why[0] ? " " : "");
+            snprintf(r->fit, sizeof r->fit,
+                     "this code does not take the token's steps: from choice %d on, the replay "
+                     "ran the default schedule (each thread on until it blocks or ends)",
+                     sh->diverged_at + 1);
         if (trace)
             r->trace_rows = print_trace(trace);
         return;
@@ -2841,10 +2846,12 @@ int rlx_main(int argc, char **argv, const char *lab, const struct rlx_group *gro
             rlx_explore(s, replay ? rchoices : NULL, table, &r);
             bool bad = r.verdict != RLX_OK;
             if (replay) {
-                printf("%s %s/%s: %s (replayed %s)\n", bad ? "FAIL" : "ok  ", lab, gr->name,
+                printf("%s  %s/%s: %s (replayed %s)\n", bad ? "FAIL" : "ok  ", lab, gr->name,
                        s->name, replay);
                 if (bad)
                     printf("      %s: %s\n", verdict_word(r.verdict), r.why);
+                if (r.fit[0])
+                    printf("      note: %s\n", r.fit);
             } else if (!bad) {
                 char bound[64] = "no preemption", pct[48] = "";
                 if (s->preemptions > 0)
