@@ -60,6 +60,14 @@ struct rlx_group {
     size_t count;
 };
 
+/* The number of elements of an array. */
+#define RLX_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* The group of exercise (or specimen) NAME, whose scenarios are the array
+ * NAME_scenarios: RLX_GROUP(mutex, false). */
+#define RLX_GROUP(name, specimen)                                             \
+    { #name, specimen, name##_scenarios, RLX_COUNT(name##_scenarios) }
+
 /* The main() of a lab's explore binary (tests/explore_LAB.c):
  *   explore_LAB [--list] [--only GROUP] [--replay TOKEN] [--trace] [--quiet]
  * Exit 0 when every explored schedule of every graded group was right, 1

@@ -675,43 +675,24 @@ HOOK(void, __tsan_vptr_update, (void **vptr, void *value)) { (void)vptr; (void)v
 HOOK(void, __tsan_atomic_thread_fence, (int order)) { (void)order; __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 HOOK(void, __tsan_atomic_signal_fence, (int order)) { (void)order; }
 
-HOOK(void, __tsan_read_range, (void *addr, size_t size))
-{
-    if (controlled())
-        access_hook((uintptr_t)addr, (int)size, false, (uintptr_t)__builtin_return_address(0));
-}
-
-HOOK(void, __tsan_write_range, (void *addr, size_t size))
-{
-    if (controlled())
-        access_hook((uintptr_t)addr, (int)size, true, (uintptr_t)__builtin_return_address(0));
-}
-
-#define PLAIN(n)                                                              \
-    HOOK(void, __tsan_read##n, (void *addr))                                  \
+/* A plain access of n bytes (n: a size, or the range's): a point, then it
+ * happens. The return address is where in the lab's code. */
+#define ACCESS(name, params, n, write)                                        \
+    HOOK(void, name, params)                                                  \
     {                                                                         \
         if (controlled())                                                     \
-            access_hook((uintptr_t)addr, n, false,                            \
-                        (uintptr_t)__builtin_return_address(0));              \
-    }                                                                         \
-    HOOK(void, __tsan_write##n, (void *addr))                                 \
-    {                                                                         \
-        if (controlled())                                                     \
-            access_hook((uintptr_t)addr, n, true,                             \
-                        (uintptr_t)__builtin_return_address(0));              \
-    }                                                                         \
-    HOOK(void, __tsan_unaligned_read##n, (void *addr))                        \
-    {                                                                         \
-        if (controlled())                                                     \
-            access_hook((uintptr_t)addr, n, false,                            \
-                        (uintptr_t)__builtin_return_address(0));              \
-    }                                                                         \
-    HOOK(void, __tsan_unaligned_write##n, (void *addr))                       \
-    {                                                                         \
-        if (controlled())                                                     \
-            access_hook((uintptr_t)addr, n, true,                             \
+            access_hook((uintptr_t)addr, (int)(n), write,                     \
                         (uintptr_t)__builtin_return_address(0));              \
     }
+
+ACCESS(__tsan_read_range, (void *addr, size_t size), size, false)
+ACCESS(__tsan_write_range, (void *addr, size_t size), size, true)
+
+#define PLAIN(n)                                                              \
+    ACCESS(__tsan_read##n, (void *addr), n, false)                            \
+    ACCESS(__tsan_write##n, (void *addr), n, true)                            \
+    ACCESS(__tsan_unaligned_read##n, (void *addr), n, false)                  \
+    ACCESS(__tsan_unaligned_write##n, (void *addr), n, true)
 PLAIN(1)
 PLAIN(2)
 PLAIN(4)

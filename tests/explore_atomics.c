@@ -237,8 +237,7 @@ static const struct rlx_scenario volatile_unsafe_scenarios[] = {
 
 /* ---- the groups --------------------------------------------------------------- */
 
-#define GROUP(name, specimen, scenarios)                                       \
-    {name, specimen, scenarios, sizeof scenarios / sizeof scenarios[0]}
+#define GROUP(name, specimen, scenarios) {name, specimen, scenarios, RLX_COUNT(scenarios)}
 
 static const struct rlx_group groups[] = {
     GROUP("once-unsafe", true, once_unsafe_scenarios),
@@ -250,5 +249,5 @@ static const struct rlx_group groups[] = {
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "atomics", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "atomics", groups, RLX_COUNT(groups));
 }

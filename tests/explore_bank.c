@@ -194,17 +194,13 @@ static const struct rlx_scenario unsafe_scenarios[] = {OPPOSITE(unsafe)};
 SCENARIOS(ordered)
 SCENARIOS(trylock)
 
-#define GROUP(strat, specimen)                                                 \
-    {#strat, specimen, strat##_scenarios,                                       \
-     sizeof strat##_scenarios / sizeof strat##_scenarios[0]}
-
 static const struct rlx_group groups[] = {
-    GROUP(unsafe, true),
-    GROUP(ordered, false),
-    GROUP(trylock, false),
+    RLX_GROUP(unsafe, true),
+    RLX_GROUP(ordered, false),
+    RLX_GROUP(trylock, false),
 };
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "bank", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "bank", groups, RLX_COUNT(groups));
 }

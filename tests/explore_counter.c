@@ -51,16 +51,12 @@ SCENARIOS(spin)
 SCENARIOS(atomic)
 SCENARIOS(sharded)
 
-#define GROUP(strat, specimen)                                                 \
-    {#strat, specimen, strat##_scenarios,                                       \
-     sizeof strat##_scenarios / sizeof strat##_scenarios[0]}
-
 static const struct rlx_group groups[] = {
-    GROUP(unsafe, true), GROUP(mutex, false), GROUP(spin, false),
-    GROUP(atomic, false), GROUP(sharded, false),
+    RLX_GROUP(unsafe, true), RLX_GROUP(mutex, false), RLX_GROUP(spin, false),
+    RLX_GROUP(atomic, false), RLX_GROUP(sharded, false),
 };
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "counter", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "counter", groups, RLX_COUNT(groups));
 }

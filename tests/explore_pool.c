@@ -379,17 +379,14 @@ static const struct rlx_scenario unsafe_scenarios[] = {
      .body = body_unsafe, .check = check_unsafe, .preemptions = 0},
 };
 
-#define GROUP(name, specimen)                                                  \
-    {#name, specimen, name##_scenarios, sizeof name##_scenarios / sizeof name##_scenarios[0]}
-
 static const struct rlx_group groups[] = {
-    GROUP(unsafe, true),
-    GROUP(collector, false),
-    GROUP(pills, false),
-    GROUP(future, false),
+    RLX_GROUP(unsafe, true),
+    RLX_GROUP(collector, false),
+    RLX_GROUP(pills, false),
+    RLX_GROUP(future, false),
 };
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "pool", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "pool", groups, RLX_COUNT(groups));
 }

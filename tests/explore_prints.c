@@ -92,15 +92,11 @@ SCENARIOS(mutex)
 SCENARIOS(stdio)
 SCENARIOS(printer)
 
-#define GROUP(strat, specimen)                                                \
-    {#strat, specimen, strat##_scenarios,                                     \
-     sizeof strat##_scenarios / sizeof strat##_scenarios[0]}
-
 static const struct rlx_group groups[] = {
-    GROUP(unsafe, true), GROUP(mutex, false), GROUP(stdio, false), GROUP(printer, false),
+    RLX_GROUP(unsafe, true), RLX_GROUP(mutex, false), RLX_GROUP(stdio, false), RLX_GROUP(printer, false),
 };
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "prints", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "prints", groups, RLX_COUNT(groups));
 }

@@ -506,17 +506,13 @@ static const struct rlx_scenario unsafe_scenarios[] = {
     SCENARIO(unsafe, two_getters, "2 gets share 2 items", 2, 1, 0, STEPS),
 };
 
-#define GROUP(strat, specimen)                                                 \
-    {#strat, specimen, strat##_scenarios,                                      \
-     sizeof strat##_scenarios / sizeof strat##_scenarios[0]}
-
 static const struct rlx_group groups[] = {
-    GROUP(unsafe, true),
-    GROUP(locked, false),
-    GROUP(lockfree, false),
+    RLX_GROUP(unsafe, true),
+    RLX_GROUP(locked, false),
+    RLX_GROUP(lockfree, false),
 };
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "queue", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "queue", groups, RLX_COUNT(groups));
 }

@@ -217,15 +217,12 @@ static const struct rlx_scenario flag_scenarios[] = {
      .setup = setup_flag, .body = body_flag, .check = check_flag, .preemptions = 2},
 };
 
-#define GROUP(name, specimen)                                                  \
-    {#name, specimen, name##_scenarios, sizeof name##_scenarios / sizeof name##_scenarios[0]}
-
 static const struct rlx_group groups[] = {
-    GROUP(event, false),
-    GROUP(flag, false),
+    RLX_GROUP(event, false),
+    RLX_GROUP(flag, false),
 };
 
 int main(int argc, char **argv)
 {
-    return rlx_main(argc, argv, "spinner", groups, sizeof groups / sizeof groups[0]);
+    return rlx_main(argc, argv, "spinner", groups, RLX_COUNT(groups));
 }
