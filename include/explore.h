@@ -46,6 +46,12 @@ struct rlx_scenario {
     const char *(*check)(void);
     int preemptions;            /* search every schedule with at most this many */
     int spurious;               /* spurious wake-ups a schedule may contain */
+    /* Time jumps a schedule may contain: "the earliest deadline passes now",
+     * while other threads could still run (as if they were slow). Without,
+     * time moves only when no thread can run. With, a timed wait may time
+     * out before a prompt signal: the check must allow what the contract
+     * allows then. */
+    int deadline_jumps;
     long max_schedules;         /* budget of the exhaustive search (0: 20000) */
     int pct_runs;               /* then this many PCT schedules (0: none) */
     int pct_depth;              /* their depth (0: 3) */

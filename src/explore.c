@@ -57,7 +57,7 @@
 
 enum {
     MAX_STEPS = 20000,         /* points (and trace rows) of one schedule */
-    MAX_ALTS = 2 * RLX_MAX_THREADS,
+    MAX_ALTS = 2 * RLX_MAX_THREADS + 1,
     MAX_PCS = 5,
     MAX_NAMES = 32,
     MAX_OBJECTS = 256,
@@ -65,6 +65,7 @@ enum {
     SPIN_LIMIT = 12,           /* steps changing nothing before a thread is parked */
     SPIN_ROUNDS = 40,          /* all parked, nothing changing: a livelock */
     ACT_WAKE = 16,             /* action: ACT_WAKE + t = wake t spuriously */
+    ACT_TIME = 32,             /* action: ACT_TIME + t = time jumps to t's deadline, t runs */
 };
 
 /* ---- what parent and child share --------------------------------------- */
@@ -74,7 +75,7 @@ enum event_kind {
     EV_LOCK, EV_TRYLOCK_FAIL, EV_UNLOCK, EV_WAIT, EV_WOKEN, EV_SIGNAL, EV_BROADCAST,
     EV_SEM_WAIT, EV_SEM_TRY_FAIL, EV_SEM_POST, EV_SLEEP, EV_YIELD, EV_CLOCK,
     EV_SPAWN, EV_JOIN, EV_ONCE_RUN, EV_ONCE_DONE, EV_ONCE_SKIP, EV_END, EV_RDLOCK,
-    EV_OUTPUT,
+    EV_OUTPUT, EV_DEADLINE,
 };
 
 struct event {
@@ -91,9 +92,9 @@ struct event {
 
 struct point {
     uint8_t nalts, chosen;     /* chosen: index into alts */
-    uint8_t alts[MAX_ALTS];    /* actions: thread t, or ACT_WAKE + t */
-    uint8_t cost[MAX_ALTS];    /* 1: a preemption, 2: a spurious wake-up */
-    uint16_t pre, spur;        /* spent before this point */
+    uint8_t alts[MAX_ALTS];    /* actions: thread t, ACT_WAKE + t, ACT_TIME + t */
+    uint8_t cost[MAX_ALTS];    /* 1: a preemption, 2: a spurious wake-up, 4: a time jump */
+    uint16_t pre, spur, jumps; /* spent before this point */
 };
 
 enum pending {
@@ -115,6 +116,7 @@ struct shared {
     int pct_depth;
     long pct_steps;            /* change points fall in 1 .. pct_steps */
     int max_spurious;
+    int max_jumps;
     long max_steps;
     /* child -> parent */
     int verdict;               /* enum rlx_verdict, or -1 while running */
@@ -520,7 +522,8 @@ static int choose(int cur)
     struct point *prev = sh->npoints ? &sh->points[sh->npoints - 1] : NULL;
     uint16_t pre = prev ? prev->pre + (prev->cost[prev->chosen] & 1) : 0;
     uint16_t spur = prev ? prev->spur + ((prev->cost[prev->chosen] & 2) >> 1) : 0;
-    *p = (struct point){.pre = pre, .spur = spur};
+    uint16_t jumps = prev ? prev->jumps + ((prev->cost[prev->chosen] & 4) >> 2) : 0;
+    *p = (struct point){.pre = pre, .spur = spur, .jumps = jumps};
 
     bool cur_on = cur >= 0 && enabled(cur);
     bool yielding = cur_on && threads[cur].pending == P_YIELD;
@@ -551,6 +554,23 @@ static int choose(int cur)
                 p->cost[p->nalts++] = 2;
             }
         }
+    /* "The deadline passes now": while others could still run (slow,
+     * descheduled), time jumps to the earliest deadline; its thread runs if
+     * it can (a timed-out wait must first get its mutex back). */
+    if (jumps < sh->max_jumps && p->nalts > 0) {
+        int first = -1;
+        for (int t = 0; t < nthreads; t++) {
+            struct thread *th = &threads[t];
+            bool timed = th->pending == P_SLEEP || (th->pending == P_COND && th->woken < 0);
+            if (th->used && !th->done && timed && th->deadline > vnow &&
+                (first < 0 || th->deadline < threads[first].deadline))
+                first = t;
+        }
+        if (first >= 0) {
+            p->alts[p->nalts] = (uint8_t)(ACT_TIME + first);
+            p->cost[p->nalts++] = 4;
+        }
+    }
 
     int pick = 0;
     int index = sh->npoints;
@@ -590,7 +610,20 @@ static int choose(int cur)
     p->chosen = (uint8_t)pick;
     sh->npoints++;
     int a = p->alts[pick];
-    if (a >= ACT_WAKE) {
+    if (a >= ACT_TIME) {
+        int timed = a - ACT_TIME;
+        vnow = threads[timed].deadline;
+        struct event *e = record(EV_DEADLINE, 0, 0, NULL);
+        e->tid = (uint8_t)timed;
+        for (int t = 0; t < nthreads; t++) {
+            struct thread *th = &threads[t];
+            if (th->used && !th->done && th->pending == P_COND && th->woken < 0 &&
+                th->deadline >= 0 && th->deadline <= vnow)
+                th->woken = 2;
+        }
+        effect();
+        a = enabled(timed) ? timed : cur_on ? cur : p->alts[0];
+    } else if (a >= ACT_WAKE) {
         threads[a - ACT_WAKE].woken = 1;
         a -= ACT_WAKE;
     }
@@ -1927,13 +1960,14 @@ static void guide_from_run(int upto)
 
 /* The next schedule of a depth-first search within the bounds: the deepest
  * point with an untried choice that fits. False when none is left. */
-static bool next_guide(int bound, int spurious)
+static bool next_guide(int bound, int spurious, int jumps)
 {
     for (int i = sh->npoints - 1; i >= 0; i--) {
         struct point *p = &sh->points[i];
         for (int j = p->chosen + 1; j < p->nalts; j++) {
-            int pre = p->pre + (p->cost[j] & 1), spur = p->spur + (p->cost[j] >> 1);
-            if (pre <= bound && spur <= spurious) {
+            int pre = p->pre + (p->cost[j] & 1), spur = p->spur + ((p->cost[j] >> 1) & 1);
+            int jump = p->jumps + ((p->cost[j] >> 2) & 1);
+            if (pre <= bound && spur <= spurious && jump <= jumps) {
                 guide_from_run(i);
                 sh->guide[i] = p->alts[j];
                 sh->guide_len = i + 1;
@@ -1970,8 +2004,15 @@ static void encode(char *out, size_t len)
         while (i + run < last && sh->points[i + run].alts[sh->points[i + run].chosen] == a &&
                a < ACT_WAKE)
             run++;
-        char c = a >= ACT_WAKE ? (char)('A' + a - ACT_WAKE) : (char)('a' + a);
-        int w = run > 1 ? snprintf(out + n, len - n, "%c%d", c, run) : snprintf(out + n, len - n, "%c", c);
+        int w;
+        if (a >= ACT_TIME)
+            w = snprintf(out + n, len - n, "+%c", 'a' + a - ACT_TIME);
+        else if (a >= ACT_WAKE)
+            w = snprintf(out + n, len - n, "%c", 'A' + a - ACT_WAKE);
+        else if (run > 1)
+            w = snprintf(out + n, len - n, "%c%d", 'a' + a, run);
+        else
+            w = snprintf(out + n, len - n, "%c", 'a' + a);
         if (w < 0 || (size_t)w >= len - n) {
             snprintf(out, len, "(too long)");
             return;
@@ -1990,6 +2031,13 @@ static bool decode(const char *text)
         return true;
     for (const char *p = text; *p;) {
         int a;
+        if (*p == '+' && p[1] >= 'a' && p[1] < 'a' + RLX_MAX_THREADS) {
+            if (sh->guide_len == MAX_STEPS)
+                return false;
+            sh->guide[sh->guide_len++] = (uint8_t)(ACT_TIME + p[1] - 'a');
+            p += 2;
+            continue;
+        }
         if (*p >= 'a' && *p < 'a' + RLX_MAX_THREADS)
             a = *p - 'a';
         else if (*p >= 'A' && *p < 'A' + RLX_MAX_THREADS)
@@ -2203,7 +2251,7 @@ static const struct where *site_of(const struct event *e)
 {
     for (int k = 0; k < MAX_PCS && e->pcs[k]; k++) {
         const struct where *w = where_of(e->pcs[k]);
-        for (int f = 0; w && w->line > 0 && f < ncode_files; f++)
+        for (int f = 0; w && f < ncode_files; f++)
             if (strcmp(w->file, code_files[f]) == 0)
                 return w;
     }
@@ -2371,6 +2419,7 @@ static void cell_text(const struct event *e, char *buf, size_t len)
     case EV_ONCE_DONE: snprintf(buf, len, "once %s: done", obj); break;
     case EV_ONCE_SKIP: snprintf(buf, len, "once %s: already done", obj); break;
     case EV_END: snprintf(buf, len, "ends"); break;
+    case EV_DEADLINE: snprintf(buf, len, "(its deadline passes now)"); break;
     case EV_OUTPUT: snprintf(buf, len, "output \"%s%s\"", e->text, e->value + 1 >= sizeof e->text ? "..." : ""); break;
     default: snprintf(buf, len, "?"); break;
     }
@@ -2381,8 +2430,10 @@ static void full_cell(const struct event *e, char *buf, size_t len)
     char text[200];
     cell_text(e, text, sizeof text);
     const struct where *w = site_of(e);
-    if (w)
+    if (w && w->line > 0)
         snprintf(buf, len, "%.63s:%d %.199s", w->file, w->line, text);
+    else if (w) /* code the compiler shared between two lines */
+        snprintf(buf, len, "%.63s (%.47s) %.199s", w->file, w->func, text);
     else
         snprintf(buf, len, "%s", text);
 }
@@ -2652,6 +2703,7 @@ static void explore(const struct rlx_scenario *s, const char *token, FILE *trace
     *r = (struct rlx_result){.verdict = RLX_OK};
     sh->max_steps = s->max_steps ? s->max_steps : 5000;
     sh->max_spurious = s->spurious;
+    sh->max_jumps = s->deadline_jumps;
     sh->pct = false;
     long budget = s->max_schedules ? s->max_schedules : 20000;
 
@@ -2662,6 +2714,7 @@ static void explore(const struct rlx_scenario *s, const char *token, FILE *trace
             return;
         }
         sh->max_spurious = RLX_MAX_THREADS * 4;
+        sh->max_jumps = RLX_MAX_THREADS * 4;
         run_one(s);
         r->schedules = 1;
         result_from_run(r);
@@ -2690,7 +2743,7 @@ static void explore(const struct rlx_scenario *s, const char *token, FILE *trace
                 r->exhausted = false;
                 break;
             }
-            if (!next_guide(bound, s->spurious))
+            if (!next_guide(bound, s->spurious, s->deadline_jumps))
                 break;
         }
         if (!r->exhausted)

@@ -10,7 +10,9 @@
  *          sleeps), returns false at 1 s exactly: not before (an `if`, a
  *          clock mismatch), not after (a deadline restarted at each
  *          wake-up), and at all (a wait with no deadline deadlocks);
- *          a wait on a set event, or with a zero time-out, returns at once.
+ *          a wait on a set event, or with a zero time-out, returns at once;
+ *          a set that races the deadline (the deadline may pass at any
+ *          step of the set): a wait that ends after the set ended says set.
  *   flag   the worker stores the answer and sets the flag; the poller naps
  *          10 ms until it sees the flag, then reads the answer.
  *
@@ -164,6 +166,37 @@ static const char *check_at_once(void)
     return NULL;
 }
 
+/* A set that races the deadline: a waits 1 s; b sets, and the deadline may
+ * pass at any step of the set (a time jump: as if b were slow). Whatever
+ * wins, a wait that returns after the set has returned must say "set": false
+ * means "the full timeout with ev still unset". The order of the two
+ * returns is exact: this file is not instrumented, so nothing runs between
+ * a call's return and the tick that notes it. */
+static long ticks, set_done_tick, wait_done_tick;
+
+static void body_set_at_deadline(int tid)
+{
+    if (tid == 0) {
+        got[0] = event_wait(ev, 1.0);
+        at[0] = rlx_now_ns();
+        wait_done_tick = ++ticks;
+    } else {
+        event_set(ev);
+        set_done_tick = ++ticks;
+    }
+}
+
+static const char *check_set_at_deadline(void)
+{
+    if (!got[0] && set_done_tick < wait_done_tick)
+        return rlx_say("event_wait returned false at %.3f s, after event_set had returned: "
+                       "false means the timeout passed with the event still unset",
+                       (double)at[0] / 1e9);
+    if (!got[0] && at[0] < SECOND_NS - EARLY_SLACK_NS)
+        return rlx_say("event_wait returned false at %.3f s, before its 1 s", (double)at[0] / 1e9);
+    return NULL;
+}
+
 static const struct rlx_scenario event_scenarios[] = {
     {.name = "a waiter blocked for 1 s, then set", .threads = 2, .setup = setup_event,
      .body = body_one_waiter, .check = check_one_waiter, .preemptions = 2},
@@ -174,6 +207,9 @@ static const struct rlx_scenario event_scenarios[] = {
      .preemptions = 1, .spurious = 1},
     {.name = "a zero time-out, then a wait on a set event", .threads = 1,
      .setup = setup_event, .body = body_at_once, .check = check_at_once},
+    {.name = "a set that races the deadline", .threads = 2, .setup = setup_event,
+     .body = body_set_at_deadline, .check = check_set_at_deadline, .preemptions = 1,
+     .deadline_jumps = 1},
 };
 
 /* ---- flag --------------------------------------------------------------- */

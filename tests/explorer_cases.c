@@ -6,6 +6,7 @@
  */
 #include "explorer_cases.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -183,4 +184,45 @@ long long cases_time_woke_at(void)
 long long cases_time_timed_out_at(void)
 {
     return timed_out_at;
+}
+
+/* ---- a time-out that misses a set made as it fired --------------------- */
+
+static pthread_cond_t set_cond;
+static bool set_flag;
+static int waited;      /* 1 saw the set, 0 timed out unset, -1 said unset though set */
+
+void cases_timeout_reset(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&set_cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void cases_timeout_race(int tid)
+{
+    pthread_mutex_lock(&flag_lock);
+    if (tid == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        int got = 1;
+        while (!set_flag)
+            if (pthread_cond_timedwait(&set_cond, &flag_lock, &ts) == ETIMEDOUT) {
+                got = 0;        /* the bug: the flag is not looked at once more */
+                break;
+            }
+        waited = got ? 1 : set_flag ? -1 : 0;
+    } else {
+        set_flag = true;
+        pthread_cond_broadcast(&set_cond);
+    }
+    pthread_mutex_unlock(&flag_lock);
+}
+
+int cases_timeout_result(void)
+{
+    return waited;
 }

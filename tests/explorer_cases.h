@@ -20,5 +20,8 @@ void cases_time_reset(void);
 void cases_time(int tid);
 long long cases_time_woke_at(void);
 long long cases_time_timed_out_at(void);
+void cases_timeout_reset(void);
+void cases_timeout_race(int tid);
+int cases_timeout_result(void);
 
 #endif /* EXPLORER_CASES_H */

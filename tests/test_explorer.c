@@ -88,6 +88,20 @@ static const char *time_check(void)
     return NULL;
 }
 
+static const char *timeout_check(void)
+{
+    return cases_timeout_result() >= 0 ? NULL : "the wait said 'not set' though the flag was set";
+}
+
+/* A time-out racing a set: only a deadline that passes while the setter
+ * could still run shows it. */
+static const struct rlx_scenario timeout_race = {
+    .name = "a time-out races a set", .threads = 2, .setup = cases_timeout_reset,
+    .body = cases_timeout_race, .check = timeout_check, .preemptions = 1, .deadline_jumps = 1};
+static const struct rlx_scenario timeout_race_no_jump = {
+    .name = "a time-out races a set, no time jump", .threads = 2, .setup = cases_timeout_reset,
+    .body = cases_timeout_race, .check = timeout_check, .preemptions = 2};
+
 static const struct rlx_scenario virtual_time = {
     .name = "an hour's sleep", .threads = 2, .setup = cases_time_reset, .body = cases_time,
     .check = time_check, .preemptions = 1};
@@ -148,6 +162,15 @@ static void test_replay(void **state)
         fail_msg("token %s replayed to '%s', not '%s'", found.token, again.why, found.why);
     if (strcmp(t1, t2) != 0 || strcmp(t2, t3) != 0)
         fail_msg("token %s replayed to another table:\n%s\n---\n%s", found.token, t1, t2);
+    /* A schedule with a time jump in it ("+a") replays too. */
+    struct rlx_result jumped, rejumped;
+    rlx_explore(&timeout_race, NULL, NULL, &jumped);
+    assert_int_equal(jumped.verdict, RLX_WRONG);
+    if (!strchr(jumped.token, '+'))
+        fail_msg("the time-out race's token %s has no time jump", jumped.token);
+    rlx_explore(&timeout_race, jumped.token, NULL, &rejumped);
+    if (rejumped.verdict != RLX_WRONG || rejumped.fit[0])
+        fail_msg("token %s replayed to '%s' %s", jumped.token, rejumped.why, rejumped.fit);
     struct rlx_result bad;
     rlx_explore(&lost_update, "a2#", NULL, &bad);
     if (bad.verdict == RLX_OK || !strstr(bad.why, "not a replay token"))
@@ -242,6 +265,10 @@ int main(int argc, char **argv)
         {{"a loop without end: the step budget"}, &busy_forever, RLX_LIVELOCK, "no end after"},
         {{"a segfault is a crash"}, &crash, RLX_CRASH, "SIGSEGV"},
         {{"an hour's sleep and a time-out, in virtual time"}, &virtual_time, RLX_OK, NULL},
+        {{"a deadline that passes while the setter holds the lock"}, &timeout_race, RLX_WRONG,
+         "though the flag was set"},
+        {{"without time jumps, a time-out never races a prompt set"}, &timeout_race_no_jump, RLX_OK,
+         NULL},
     };
     enum { NCASES = sizeof cases / sizeof cases[0] };
     static struct rltest_case named[] = {
