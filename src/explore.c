@@ -2491,7 +2491,7 @@ static int print_trace(FILE *f)
     int n = sh->nthreads;
     int width[RLX_MAX_THREADS];
     bool timed = false, hidden = false;
-    char cell[300];
+    char cell[330];
     for (int t = 0; t < n; t++)
         width[t] = 8;
     for (int i = 0; i < sh->nevents; i++) {
