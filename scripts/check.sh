@@ -55,7 +55,7 @@ for lab in "$@"; do
     tsan=build/tsan/$impl/test_$lab
     explore=build/explore/$impl/explore_$lab
     exercises=$("$shake" --list) || { echo "check: $shake --list failed" >&2; exit 2; }
-    explored=""
+    explored="" tsan_built=""
     [ -x "$explore" ] && explored=$("$explore" --list)
     pass=0 total=0
     echo "racelab check: $src"
@@ -64,7 +64,7 @@ for lab in "$@"; do
         total=$((total + 1))
         log=$logdir/$lab-$ex
         why="" short="" replay=""
-        rc=0
+        # 0. the explorer, for the exercises that have scenarios
         if echo "$explored" | grep -qx "$ex"; then
             "$explore" --only "$ex" >"$log.explore.log" 2>&1 </dev/null
             rc=$?
@@ -76,15 +76,20 @@ for lab in "$@"; do
                 [ "$impl" = labs ] || replay="$replay IMPL=$impl"
             fi
         fi
+        # 1. the shake build
         if [ -z "$why" ]; then
             "$shake" --only "$ex" --fail-fast >"$log.shake.log" 2>&1 </dev/null
             rc=$?
+            [ $rc != 0 ] && why=$(reason "$log.shake.log" $rc)
         fi
-        if [ -n "$why" ]; then
-            :
-        elif [ $rc != 0 ]; then
-            why=$(reason "$log.shake.log" $rc)
-        else
+        # 2. ThreadSanitizer, its tests built when first needed: a fix the
+        # explorer or the shake build failed does not wait for them.
+        if [ -z "$why" ] && [ -z "$tsan_built" ]; then
+            tsan_built=1
+            ${MAKE:-make} -s --no-print-directory IMPL="$impl" "$tsan" >"$logdir/$lab.tsan-build.log" 2>&1 ||
+                why="the TSan build failed (log: $logdir/$lab.tsan-build.log)"
+        fi
+        if [ -z "$why" ]; then
             sanitizers/run "$tsan" --only "$ex" --fail-fast >"$log.tsan.log" 2>&1 </dev/null
             rc=$?
             [ $rc != 0 ] && why="$(reason "$log.tsan.log" $rc) (TSan build)"
