@@ -762,6 +762,21 @@ PLAIN(16)
         return old;                                                           \
     }
 
+/* A compare-exchange. A weak one is run as a strong one: it never fails
+ * for nothing here, though real hardware may let it. */
+#define CAS(n, T, strength)                                                   \
+    HOOK(int, __tsan_atomic##n##_compare_exchange_##strength,                 \
+         (volatile T *a, T *expected, T v, int order, int fail_order))        \
+    {                                                                         \
+        (void)order, (void)fail_order;                                        \
+        ATOMIC_BEGIN(*a != *expected);                                        \
+        T want = *expected;                                                   \
+        int ok = __atomic_compare_exchange_n(a, expected, v, 0, SC, SC);      \
+        ATOMIC_END(ok ? EV_CAS_OK : EV_CAS_FAIL, ok ? want : *expected,       \
+                   ok ? v : want, "compare_exchange");                        \
+        return ok;                                                            \
+    }
+
 #define ATOMICS(n, T)                                                         \
     HOOK(T, __tsan_atomic##n##_load, (const volatile T *a, int order))        \
     {                                                                         \
@@ -786,28 +801,8 @@ PLAIN(16)
     RMW(n, T, fetch_or, __atomic_fetch_or)                                    \
     RMW(n, T, fetch_xor, __atomic_fetch_xor)                                  \
     RMW(n, T, fetch_nand, __atomic_fetch_nand)                                \
-    HOOK(int, __tsan_atomic##n##_compare_exchange_strong,                     \
-         (volatile T *a, T *expected, T v, int order, int fail_order))        \
-    {                                                                         \
-        (void)order, (void)fail_order;                                        \
-        ATOMIC_BEGIN(*a != *expected);                                        \
-        T want = *expected;                                                   \
-        int ok = __atomic_compare_exchange_n(a, expected, v, 0, SC, SC);      \
-        ATOMIC_END(ok ? EV_CAS_OK : EV_CAS_FAIL, ok ? want : *expected,       \
-                   ok ? v : want, "compare_exchange");                        \
-        return ok;                                                            \
-    }                                                                         \
-    HOOK(int, __tsan_atomic##n##_compare_exchange_weak,                       \
-         (volatile T *a, T *expected, T v, int order, int fail_order))        \
-    {                                                                         \
-        (void)order, (void)fail_order;                                        \
-        ATOMIC_BEGIN(*a != *expected);                                        \
-        T want = *expected;                                                   \
-        int ok = __atomic_compare_exchange_n(a, expected, v, 0, SC, SC);      \
-        ATOMIC_END(ok ? EV_CAS_OK : EV_CAS_FAIL, ok ? want : *expected,       \
-                   ok ? v : want, "compare_exchange");                        \
-        return ok;                                                            \
-    }                                                                         \
+    CAS(n, T, strong)                                                         \
+    CAS(n, T, weak)                                                           \
     HOOK(T, __tsan_atomic##n##_compare_exchange_val,                          \
          (volatile T *a, T expected, T v, int order, int fail_order))         \
     {                                                                         \
