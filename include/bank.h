@@ -118,6 +118,10 @@ const struct bank_strategy *bank_find(const char *name);
  * each, laid out in memory in an order shuffled by layout_seed. */
 struct bank *bank_open(int naccounts, long opening, uint64_t layout_seed);
 void bank_close(struct bank *b);
+/* Sets up account a as account id of b, holding opening and held by
+ * nobody; bank_open does this for each of its accounts, and a test that
+ * lays out its own accounts does it too. */
+void bank_account_init(struct bank *b, struct bank_account *a, int id, long opening);
 /* The sum of every balance, read with no lock: only while no thread runs. */
 long bank_total(const struct bank *b);
 

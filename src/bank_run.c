@@ -37,6 +37,16 @@ const struct bank_strategy *bank_find(const char *name)
 
 /* ---- the bank ------------------------------------------------------------ */
 
+void bank_account_init(struct bank *b, struct bank_account *a, int id, long opening)
+{
+    rl_mutex_init(&a->lock);
+    a->balance = opening;
+    a->id = id;
+    a->bank = b;
+    atomic_init(&a->holder, -1);
+    b->account[id] = a;
+}
+
 struct bank *bank_open(int naccounts, long opening, uint64_t layout_seed)
 {
     if (naccounts < 1 || naccounts > BANK_MAX_ACCOUNTS)
@@ -59,15 +69,8 @@ struct bank *bank_open(int naccounts, long opening, uint64_t layout_seed)
         slot[i] = slot[j];
         slot[j] = t;
     }
-    for (int id = 0; id < naccounts; id++) {
-        struct bank_account *a = &slots[slot[id]];
-        rl_mutex_init(&a->lock);
-        a->balance = opening;
-        a->id = id;
-        a->bank = b;
-        atomic_init(&a->holder, -1);
-        b->account[id] = a;
-    }
+    for (int id = 0; id < naccounts; id++)
+        bank_account_init(b, &slots[slot[id]], id, opening);
     for (int t = 0; t < BANK_TELLERS; t++)
         atomic_init(&b->waits_for[t], -1);
     atomic_init(&b->progress, 0);

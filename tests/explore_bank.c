@@ -65,12 +65,7 @@ static void open_bank(const char *name, int n)
     bank->opening = OPENING;
     for (int id = 0; id < n; id++) {
         struct bank_account *a = acct[id];
-        rl_mutex_init(&a->lock);
-        a->balance = OPENING;
-        a->id = id;
-        a->bank = bank;
-        atomic_init(&a->holder, -1);
-        bank->account[id] = a;
+        bank_account_init(bank, a, id, OPENING);
         char label[16];
         snprintf(label, sizeof label, "acct%d", id);
         rlx_name(a, label);
