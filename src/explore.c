@@ -1591,108 +1591,19 @@ static void output_vpoint(const char *fmt, va_list ap)
     output_point(buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-REAL(int, fputs, (const char *, FILE *));
-REAL(int, puts, (const char *));
-REAL(size_t, fwrite, (const void *, size_t, size_t, FILE *));
-REAL(int, fputc, (int, FILE *));
-REAL(int, putc, (int, FILE *));
-REAL(int, putchar, (int));
-REAL(int, vfprintf, (FILE *, const char *, va_list));
+static void stdio_before(const char *text, size_t n)
+{
+    if (controlled())
+        output_point(text, n);
+}
 
-WRAP(int, fputs, (const char *str, FILE *f))
-{
-    if (controlled())
-        output_point(str, strlen(str));
-    return __real_fputs(str, f);
-}
-WRAP(int, puts, (const char *str))
-{
-    if (controlled())
-        output_point(str, strlen(str));
-    return __real_puts(str);
-}
-WRAP(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *f))
-{
-    if (controlled())
-        output_point(p, size * n);
-    return __real_fwrite(p, size, n, f);
-}
-WRAP(int, fputc, (int c, FILE *f))
-{
-    char ch = (char)c;
-    if (controlled())
-        output_point(&ch, 1);
-    return __real_fputc(c, f);
-}
-WRAP(int, putc, (int c, FILE *f))
-{
-    char ch = (char)c;
-    if (controlled())
-        output_point(&ch, 1);
-    return __real_putc(c, f);
-}
-WRAP(int, putchar, (int c))
-{
-    char ch = (char)c;
-    if (controlled())
-        output_point(&ch, 1);
-    return __real_putchar(c);
-}
-WRAP(int, vfprintf, (FILE *f, const char *fmt, va_list ap))
+static void stdio_before_format(const char *fmt, va_list ap)
 {
     if (controlled())
         output_vpoint(fmt, ap);
-    return __real_vfprintf(f, fmt, ap);
 }
-WRAP(int, vprintf, (const char *fmt, va_list ap))
-{
-    if (controlled())
-        output_vpoint(fmt, ap);
-    return __real_vfprintf(stdout, fmt, ap);
-}
-WRAP(int, fprintf, (FILE *f, const char *fmt, ...))
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (controlled())
-        output_vpoint(fmt, ap);
-    int n = __real_vfprintf(f, fmt, ap);
-    va_end(ap);
-    return n;
-}
-WRAP(int, printf, (const char *fmt, ...))
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (controlled())
-        output_vpoint(fmt, ap);
-    int n = __real_vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    return n;
-}
-/* _FORTIFY_SOURCE (Ubuntu's gcc turns it on) calls these instead. */
-WRAP(int, __fprintf_chk, (FILE *f, int flag, const char *fmt, ...))
-{
-    (void)flag;
-    va_list ap;
-    va_start(ap, fmt);
-    if (controlled())
-        output_vpoint(fmt, ap);
-    int n = __real_vfprintf(f, fmt, ap);
-    va_end(ap);
-    return n;
-}
-WRAP(int, __printf_chk, (int flag, const char *fmt, ...))
-{
-    (void)flag;
-    va_list ap;
-    va_start(ap, fmt);
-    if (controlled())
-        output_vpoint(fmt, ap);
-    int n = __real_vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    return n;
-}
+
+#include "stdio_wraps.h"
 
 /* ---- one schedule, in the child ----------------------------------------- */
 
@@ -2260,13 +2171,14 @@ static const struct where *site_of(const struct event *e)
 }
 
 /* Locks, conditions and semaphores no symbol names: "mutex1", "cond2" ...,
- * numbered in the order the trace first meets them. */
-static struct { uintptr_t addr; char name[16]; } sync_names[64];
+ * and other memory with no name, "mem1" ..., numbered in the order the
+ * trace first meets them (an address would change from run to run). */
+static struct { uintptr_t addr; char name[16]; } sync_names[256];
 static int nsync_names;
 
 static void name_sync_objects(void)
 {
-    int counts[3] = {0, 0, 0};
+    int counts[4] = {0, 0, 0, 0};
     nsync_names = 0;
     for (int i = 0; i < sh->nevents; i++) {
         const struct event *e = &sh->events[i];
@@ -2285,6 +2197,10 @@ static void name_sync_objects(void)
         case EV_SEM_WAIT: case EV_SEM_TRY_FAIL: case EV_SEM_POST:
             objs[0] = e->addr, kinds[0] = 2;
             break;
+        case EV_READ: case EV_WRITE: case EV_LOAD: case EV_STORE: case EV_RMW:
+        case EV_CAS_OK: case EV_CAS_FAIL:
+            objs[0] = e->addr, kinds[0] = 3;
+            break;
         default:
             continue;
         }
@@ -2296,9 +2212,9 @@ static void name_sync_objects(void)
                 named = sync_names[n].addr == objs[k];
             for (int n = 0; n < sh->nnames && !named; n++)
                 named = objs[k] >= sh->names[n].addr && objs[k] < sh->names[n].addr + sh->names[n].size;
-            if (named || nsync_names == 64)
+            if (named || nsync_names == 256)
                 continue;
-            static const char *words[] = {"mutex", "cond", "sem"};
+            static const char *words[] = {"mutex", "cond", "sem", "mem"};
             sync_names[nsync_names].addr = objs[k];
             snprintf(sync_names[nsync_names].name, sizeof sync_names[0].name, "%s%d",
                      words[kinds[k]], ++counts[kinds[k]]);

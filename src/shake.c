@@ -224,93 +224,17 @@ WRAP(void, funlockfile, (FILE *f))
     rl_fuzz("shake: after unlock");
 }
 
-WRAP(int, fputs, (const char *s, FILE *f))
+/* Output: a pause before each stdio call (src/stdio_wraps.h). */
+static void stdio_before(const char *text, size_t n)
 {
+    (void)text, (void)n;
     rl_fuzz("shake: output");
-    return __real_fputs(s, f);
 }
 
-WRAP(int, puts, (const char *s))
+static void stdio_before_format(const char *fmt, va_list ap)
 {
+    (void)fmt, (void)ap;
     rl_fuzz("shake: output");
-    return __real_puts(s);
 }
 
-WRAP(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *f))
-{
-    rl_fuzz("shake: output");
-    return __real_fwrite(p, size, n, f);
-}
-
-WRAP(int, fputc, (int c, FILE *f))
-{
-    rl_fuzz("shake: output");
-    return __real_fputc(c, f);
-}
-
-WRAP(int, putc, (int c, FILE *f))
-{
-    rl_fuzz("shake: output");
-    return __real_putc(c, f);
-}
-
-WRAP(int, putchar, (int c))
-{
-    rl_fuzz("shake: output");
-    return __real_putchar(c);
-}
-
-WRAP(int, vfprintf, (FILE *f, const char *fmt, va_list ap))
-{
-    rl_fuzz("shake: output");
-    return __real_vfprintf(f, fmt, ap);
-}
-
-WRAP(int, vprintf, (const char *fmt, va_list ap))
-{
-    rl_fuzz("shake: output");
-    return __real_vfprintf(stdout, fmt, ap);
-}
-
-WRAP(int, fprintf, (FILE *f, const char *fmt, ...))
-{
-    rl_fuzz("shake: output");
-    va_list ap;
-    va_start(ap, fmt);
-    int n = __real_vfprintf(f, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-WRAP(int, printf, (const char *fmt, ...))
-{
-    rl_fuzz("shake: output");
-    va_list ap;
-    va_start(ap, fmt);
-    int n = __real_vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-/* _FORTIFY_SOURCE (Ubuntu's gcc turns it on) calls these instead. */
-WRAP(int, __fprintf_chk, (FILE *f, int flag, const char *fmt, ...))
-{
-    (void)flag;
-    rl_fuzz("shake: output");
-    va_list ap;
-    va_start(ap, fmt);
-    int n = __real_vfprintf(f, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-WRAP(int, __printf_chk, (int flag, const char *fmt, ...))
-{
-    (void)flag;
-    rl_fuzz("shake: output");
-    va_list ap;
-    va_start(ap, fmt);
-    int n = __real_vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    return n;
-}
+#include "stdio_wraps.h"
