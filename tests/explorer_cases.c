@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -225,4 +226,49 @@ void cases_timeout_race(int tid)
 int cases_timeout_result(void)
 {
     return waited;
+}
+
+/* ---- right, and must not be called a livelock --------------------------- */
+
+/* Opposite lock orders made safe by trylock: give the first back and
+ * yield when the second is taken, then retry. */
+void cases_trylock_yield(int tid)
+{
+    pthread_mutex_t *first = tid == 0 ? &lock_a : &lock_b;
+    pthread_mutex_t *second = tid == 0 ? &lock_b : &lock_a;
+    for (;;) {
+        pthread_mutex_lock(first);
+        if (pthread_mutex_trylock(second) == 0)
+            break;
+        pthread_mutex_unlock(first);
+        sched_yield();
+    }
+    both++;
+    pthread_mutex_unlock(second);
+    pthread_mutex_unlock(first);
+}
+
+long cases_both(void)
+{
+    return both;
+}
+
+/* A poller that looks under the lock (lock, read, unlock: three steps a
+ * round), and the thread it waits for, which needs that lock. */
+static bool posted;
+
+void cases_poll_under_lock(int tid)
+{
+    if (tid == 0) {
+        bool seen = false;
+        while (!seen) {
+            pthread_mutex_lock(&flag_lock);
+            seen = posted;
+            pthread_mutex_unlock(&flag_lock);
+        }
+    } else {
+        pthread_mutex_lock(&flag_lock);
+        posted = true;
+        pthread_mutex_unlock(&flag_lock);
+    }
 }

@@ -23,5 +23,8 @@ long long cases_time_timed_out_at(void);
 void cases_timeout_reset(void);
 void cases_timeout_race(int tid);
 int cases_timeout_result(void);
+void cases_trylock_yield(int tid);
+long cases_both(void);
+void cases_poll_under_lock(int tid);
 
 #endif /* EXPLORER_CASES_H */

@@ -102,6 +102,23 @@ static const struct rlx_scenario timeout_race_no_jump = {
     .name = "a time-out races a set, no time jump", .threads = 2, .setup = cases_timeout_reset,
     .body = cases_timeout_race, .check = timeout_check, .preemptions = 2};
 
+static const char *both_check(void)
+{
+    return cases_both() == 2 ? NULL : rlx_say("%ld transfers of 2", cases_both());
+}
+
+/* Right, and no livelock: staying on past a yield while the other thread
+ * could run is a preemption (a fair scheduler lets it in); a poller is
+ * never parked inside its critical section. */
+/* Its budget: every schedule with up to two preemptions is 84 of them when
+ * staying on past a yield costs one, 198 when it is free (measured). */
+static const struct rlx_scenario trylock_yield = {
+    .name = "trylock, yield, retry", .threads = 2, .body = cases_trylock_yield,
+    .check = both_check, .preemptions = 2, .max_schedules = 150};
+static const struct rlx_scenario poll_under_lock = {
+    .name = "a poller under the lock", .threads = 2, .body = cases_poll_under_lock,
+    .preemptions = 2};
+
 static const struct rlx_scenario virtual_time = {
     .name = "an hour's sleep", .threads = 2, .setup = cases_time_reset, .body = cases_time,
     .check = time_check, .preemptions = 1};
@@ -268,6 +285,9 @@ int main(int argc, char **argv)
         {{"a deadline that passes while the setter holds the lock"}, &timeout_race, RLX_WRONG,
          "though the flag was set"},
         {{"without time jumps, a time-out never races a prompt set"}, &timeout_race_no_jump, RLX_OK,
+         NULL},
+        {{"trylock, yield and retry is no livelock"}, &trylock_yield, RLX_OK, NULL},
+        {{"a poller under a lock lets the thread it waits for in"}, &poll_under_lock, RLX_OK,
          NULL},
     };
     enum { NCASES = sizeof cases / sizeof cases[0] };
