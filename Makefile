@@ -17,7 +17,13 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-LABS := counter prints queue pool spinner bank atomics
+# Each lab is described once, in labs/LAB.mk (docs/adding-a-lab.md): the
+# src/ files it links, its program, the arguments of its demo and of its
+# specimen's runs, and what the specimen must show. Listed in lab order.
+LAB_FILES := $(wildcard labs/*.mk)
+include $(LAB_FILES)
+LABS := $(strip $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16,\
+            $(foreach l,$(LABS),$(if $(filter $(n),$($(l)_NUMBER)),$(l)))))
 LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
@@ -37,9 +43,33 @@ endif
 
 -include config.mak
 
+# Any directory can be graded (IMPL=DIR): one inside the tree is named
+# relative to it; one outside builds under build/VARIANT/ext/ABSPATH.
+override IMPL := $(patsubst $(CURDIR)/%,%,$(abspath $(IMPL)))
+override BENCH_IMPL := $(patsubst $(CURDIR)/%,%,$(abspath $(BENCH_IMPL)))
+bdir = $(if $(filter /%,$(1)),ext$(1),$(1))
+
+# A mistyped LAB or IMPL is one line that lists what there is.
+ifneq ($(filter tsan check explore bench diff,$(MAKECMDGOALS)),)
+ifneq ($(filter-out $(LABS),$(LAB)),)
+$(error no lab '$(firstword $(filter-out $(LABS),$(LAB)))': LAB is one or more of: $(LABS))
+endif
+endif
+ifneq ($(filter tsan check explore,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(IMPL)/.),)
+$(error IMPL=$(IMPL): no such directory (IMPL is labs, solutions, or a directory of LAB.c files))
+endif
+endif
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(BENCH_IMPL)/.),)
+$(error BENCH_IMPL=$(BENCH_IMPL): no such directory (labs, solutions, or a directory of LAB.c files))
+endif
+endif
+
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
 DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS)) \
+              $(if $(filter test-%,$(MAKECMDGOALS)),test) \
               $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
 # `make test` checks once and exports RACELAB_DEPS=checked, so the hundred
 # make runs inside it reuse build/deps.mk instead of probing again.
@@ -102,7 +132,7 @@ EXPLORE_WRAPS := pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
                  printf __fprintf_chk __printf_chk
 LDFLAGS_explore := $(EXPLORE_WRAPS:%=-Wl,--wrap=%) -ldl
 # The labs that have explorer scenarios.
-EXPLORE_LABS := $(patsubst tests/explore_%.c,%,$(wildcard tests/explore_*.c))
+EXPLORE_LABS = $(foreach l,$(LABS),$(if $(wildcard tests/explore_$(l).c),$(l)))
 
 VARIANTS := release tsan asan shake explore
 
@@ -128,38 +158,6 @@ KIT_TESTS := test_runtime test_specimens test_primes test_spinner_program
 test_primes_KIT_OBJS := pool_prime pool_processes
 test_spinner_program_KIT_OBJS := spinner_check
 
-# What each lab links besides its exercise file and the runtime, and the
-# arguments `make tsan` runs each of its strategies with.
-counter_COMMON := counter_run counter_unsafe
-counter_DEMO := -t 4 -n 20000 --fuzz --seed 1
-queue_COMMON := queue_run queue_unsafe
-# prints' printer strategy runs on lab 3's queue, from the same IMPL.
-prints_COMMON := prints_run prints_unsafe prints_check queue_run queue_unsafe
-prints_USES := queue
-prints_DEMO := -t 4 -n 200 --fuzz --seed 1 --verify
-queue_DEMO := -p 4 -c 4 -n 2000 --fuzz --seed 1
-# pool's program is called primes and picks its strategy with -m (a mode);
-# it runs on lab 3's queue, from the same IMPL.
-pool_COMMON := pool_run pool_unsafe pool_prime pool_futures pool_processes \
-               queue_run queue_unsafe
-pool_USES := queue
-pool_PROG := primes
-pool_SOPT := -m
-pool_DEMO := -w 4 --fuzz --seed 1 1000000007 1000000011 10000000019 10000000021 \
-             99999999977 99999999999 999999999989 999999999999 4294967291 4294967297 \
-             2147483647 2147483649 100000000003 100000000005 1000000000039 1000000000041
-# spinner's strategy is a mode too; --cpu reuses lab 4's is_prime.
-spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinner_check \
-                  pool_prime
-spinner_SOPT := -m
-spinner_DEMO := --slow 0.5
-bank_COMMON := bank_run bank_unsafe
-bank_DEMO := -t 4 -n 20000 -w 0.5 --fuzz --seed 1
-# atomics takes a CASE operand first (atomics_CASES); `make tsan` runs each
-# case's strategies (atomics CASE --list) with these arguments.
-atomics_COMMON := atomics_run atomics_unsafe
-atomics_CASES := publish once volatile
-atomics_DEMO := -t 4 -n 2000 --fuzz --seed 1
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
 prog = $(or $($(1)_PROG),$(1))
@@ -196,29 +194,32 @@ endef
 
 # $(call impl_rules,VARIANT,IMPL_DIR)
 define impl_rules
-build/$(1)/$(2)/%.o: $(2)/%.c $(STAMP_$(1)) | $$$$(@D)/
+build/$(1)/$(call bdir,$(2))/%.o: $(2)/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1),$(IMPLFLAGS_$(1)))
+# Which directory the programs' exercise files came from, for --list.
+build/$(1)/$(call bdir,$(2))/impl_dir.o: src/impl_dir.c $(STAMP_$(1)) | $$$$(@D)/
+	$$(call compile,$(1),-DRL_IMPL_DIR='"$(2)"')
 endef
 
-# $(call lab_rules,VARIANT,IMPL_DIR,LAB)
+# $(call lab_rules,VARIANT,IMPL_DIR,LAB): the lab's program, its tests,
+# its explorer scenarios and its benchmark, built from IMPL_DIR's LAB.c
+# (and the files of the labs it USES), with the src/ files it names.
 define lab_rules
-build/$(1)/$(2)/$(call prog,$(3)): build/$(1)/common/$(3)_main.o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
-                      $($(3)_COMMON:%=build/$(1)/common/%.o) \
-                      build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
+$(eval B := build/$(1)/$(call bdir,$(2)))
+$(eval EX_OBJS := $(3:%=$(B)/%.o) $($(3)_USES:%=$(B)/%.o))
+$(eval KIT_OBJS := $($(3)_COMMON:%=build/$(1)/common/%.o) build/$(1)/common/racelab.o)
+$(B)/$(call prog,$(3)): build/$(1)/common/$(3)_main.o $(EX_OBJS) $(B)/impl_dir.o \
+                        $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
-build/$(1)/$(2)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o \
-                           $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
-                           $($(3)_COMMON:%=build/$(1)/common/%.o) \
-                           build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
+$(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o $(EX_OBJS) \
+                $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
-build/$(1)/$(2)/explore_$(3): build/$(1)/tests/explore_$(3).o \
-                              $(3:%=build/shake/$(2)/%.o) $($(3)_USES:%=build/shake/$(2)/%.o) \
-                              $($(3)_COMMON:%=build/$(1)/common/%.o) \
-                              build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
+$(B)/explore_$(3): build/$(1)/tests/explore_$(3).o \
+                   $(3:%=build/shake/$(call bdir,$(2))/%.o) \
+                   $($(3)_USES:%=build/shake/$(call bdir,$(2))/%.o) \
+                   $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
-build/$(1)/$(2)/bench_$(3): build/$(1)/bench/bench_$(3).o $(3:%=build/$(1)/$(2)/%.o) $($(3)_USES:%=build/$(1)/$(2)/%.o) \
-                            $($(3)_COMMON:%=build/$(1)/common/%.o) \
-                            build/$(1)/common/racelab.o | $$$$(@D)/
+$(B)/bench_$(3): build/$(1)/bench/bench_$(3).o $(EX_OBJS) $(KIT_OBJS) | $$$$(@D)/
 	$$(call link,$(1))
 endef
 
@@ -254,41 +255,44 @@ build/tsan/aslr-probe: sanitizers/aslr-probe.c $(STAMP_tsan) | $$(@D)/
 .PHONY: all
 all: $(foreach i,labs solutions,$(foreach l,$(LABS),build/release/$(i)/$(call prog,$(l))))
 
-## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL=]
+## tsan: build the lab programs with ThreadSanitizer and show their races [LAB= IMPL= V=1]
 .PHONY: tsan
-tsan: $(foreach l,$(LAB),build/tsan/$(IMPL)/$(call prog,$(l))) build/tsan/aslr-probe
-	@scripts/tsan-demo.sh "$(IMPL)" $(foreach l,$(LAB),"$(l) $(call prog,$(l)) $(call sopt,$(l)) $($(l)_CASES)=$($(l)_DEMO)")
+tsan: $(foreach l,$(LAB),build/tsan/$(call bdir,$(IMPL))/$(call prog,$(l))) build/tsan/aslr-probe \
+      build/labs.table
+	@V="$(V)" scripts/tsan-demo.sh "$(IMPL)" $(LAB)
 
 ## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= IMPL=]
 # (scripts/check.sh builds the TSan tests itself, when an exercise gets that far.)
 .PHONY: check
-check: $(foreach l,$(LAB),build/shake/$(IMPL)/test_$(l)) \
-       $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(IMPL)/explore_$(l)) \
+check: $(foreach l,$(LAB),build/shake/$(call bdir,$(IMPL))/test_$(l)) \
+       $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(call bdir,$(IMPL))/explore_$(l)) \
        build/tsan/aslr-probe
 	@scripts/check.sh "$(IMPL)" $(LAB)
 
 ## explore: run the exercises' scenarios under the schedule explorer [LAB= EX= IMPL= REPLAY=]
 .PHONY: explore
-explore: $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(IMPL)/explore_$(l))
+explore: $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(call bdir,$(IMPL))/explore_$(l))
 	@scripts/explore.sh "$(IMPL)" "$(EX)" "$(REPLAY)" $(LAB)
 
-## test: the kit's own test suite (runtime, specimens, grader, sanitizers)
+## test: the kit's own test suite; each section alone: make test-SECTION
 .PHONY: test
 test:
 	@scripts/test.sh
+TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind exercises \
+                 mutants tsan bench grader format
+.PHONY: $(TEST_SECTIONS:%=test-%)
+$(TEST_SECTIONS:%=test-%): test-%:
+	@scripts/test.sh $*
 
 ## bench: throughput of each strategy, ratios in one run [LAB= BENCH_IMPL=]
 .PHONY: bench
-bench: $(LAB:%=build/release/$(BENCH_IMPL)/bench_%)
-	@for l in $(LAB); do build/release/$(BENCH_IMPL)/bench_$$l || exit; done
+bench: $(LAB:%=build/release/$(call bdir,$(BENCH_IMPL))/bench_%)
+	@for l in $(LAB); do build/release/$(call bdir,$(BENCH_IMPL))/bench_$$l || exit; done
 
 ## diff: show the exercise: labs/LAB.c against solutions/LAB.c [LAB=]
 .PHONY: diff
 diff:
-	@for l in $(LAB); do \
-	    [ -f labs/$$l.c ] || { echo "make diff: no lab '$$l' (labs: $(LABS))" >&2; exit 2; }; \
-	    diff -u labs/$$l.c solutions/$$l.c; \
-	done; true
+	@for l in $(LAB); do diff -u labs/$$l.c solutions/$$l.c; done; true
 
 ## warnings: compile every source with -Werror, no output (CC=gcc or CC=clang)
 .PHONY: warnings
@@ -302,14 +306,21 @@ warnings:
 clean:
 	rm -rf build
 
-# For scripts: the list of labs, and each lab's program.
-.PHONY: print-labs print-explore-labs print-programs
+# For scripts and tests: one line per lab (per case, for a lab with cases),
+# its fields from labs/LAB.mk separated by '|':
+#   lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz
+# (case "-" when the lab has none; memcheck: runs separated by ';').
+field = $(strip $(or $($(1)_$(2)_$(3)),$($(1)_$(3))))
+table_row = $(1)|$(or $(2),-)|$(call prog,$(1))|$(call sopt,$(1))|$(call field,$(1),$(2),DEMO)|$(call field,$(1),$(2),MEMCHECK)|$(call field,$(1),$(2),SPECIMEN)|$(call field,$(1),$(2),SHOWS)|$(call field,$(1),$(2),RACE)|$(call field,$(1),$(2),SAYS)|$(or $(call field,$(1),$(2),FUZZ),yes)
+build/labs.table: $(LAB_FILES) Makefile | build/
+	@{ $(foreach l,$(LABS),$(foreach c,$(or $($(l)_CASES),-),\
+	    printf '%s\n' "$(call table_row,$(l),$(filter-out -,$(c)))";)) } >$@
+
+.PHONY: print-labs print-explore-labs
 print-labs:
 	@echo $(LABS)
 print-explore-labs:
 	@echo $(EXPLORE_LABS)
-print-programs: # "lab program [case...]"
-	@$(foreach l,$(LABS),echo "$(l) $(call prog,$(l)) $($(l)_CASES)";)
 
 ## help: list the targets
 .PHONY: help
@@ -317,3 +328,4 @@ help:
 	@echo "racelab: labs for race conditions and locking. Targets:"
 	@sed -n 's/^## \([a-z]*\): /  make \1  -  /p' $(MAKEFILE_LIST)
 	@echo "  LAB=$(LABS)   IMPL=labs|solutions|DIR (default labs)   V=1 shows commands"
+	@echo "  test sections: $(TEST_SECTIONS)"

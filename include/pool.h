@@ -197,6 +197,8 @@ struct pool_mode {
     const char *name;  /* "threads" */
     const char *about; /* one line for --help */
     bool uses_threads; /* runs in this process's threads (TSan can judge it) */
+    const char *kit_file; /* the kit's own code, no exercise in it: its file
+                             (for --list); NULL: the specimen or an exercise */
 };
 
 /* Every mode, specimen first; terminated by a NULL name. */

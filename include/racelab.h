@@ -1,9 +1,10 @@
 /*
  * racelab.h - the runtime every lab program, test and benchmark shares.
  *
- * Five small pieces, written once so the labs can stay about their topic:
+ * Six small pieces, written once so the labs can stay about their topic:
  *   - program set-up and exit: a name for messages, SIGPIPE ignored, output
  *     errors checked at exit (a reader that went away ends us quietly);
+ *   - the verdict line every lab program ends with, and its --list;
  *   - strict option parsing: one table per program, getopt_long underneath,
  *     every number checked; bad input is one line on stderr and exit 2;
  *   - checked pthread wrappers: real functions that report the error code
@@ -20,6 +21,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The sane cap on worker threads for every lab program. */
 enum { RL_MAX_THREADS = 64 };
@@ -36,6 +38,54 @@ _Noreturn void rl_exit(int status);
 /* Prints "prog: message" on stderr and exits 2 (usage errors). */
 _Noreturn void rl_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* ---- the verdict line -------------------------------------------------- */
+
+/* Every lab program ends a run with one line in one form, which people,
+ * `make tsan`, `make test` and the tests all read, and an exit status that
+ * says the same:
+ *
+ *   verdict: ok: 80000 of 80000 updates counted                     exit 0
+ *   verdict: broken: lost 1234 of 80000 updates                     exit 1
+ *   verdict: deadlock: stuck after 12 of 80000 transfers            exit 3
+ *   verdict: stuck: no item moved for 2 s after 1500 moves          exit 3
+ *
+ * ok: the run came out right (which does not prove the code right);
+ * broken: it shows the bug; deadlock: threads wait for each other in a
+ * cycle; stuck: no progress for a while, for another reason. */
+enum rl_verdict { RL_OK, RL_BROKEN, RL_DEADLOCK, RL_STUCK };
+
+/* The status a verdict exits with: 0, 1, 3, 3. */
+int rl_verdict_status(enum rl_verdict v);
+
+/* Prints the verdict line on out (stdout, unless stdout carries what the
+ * program makes: lab 2's records, lab 5's animation) and flushes it. */
+void rl_say_verdict(FILE *out, enum rl_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* rl_say_verdict on stdout, then rl_exit with the verdict's status. */
+_Noreturn void rl_verdict(enum rl_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Where a strategy's code lives, for --list: the exercise (the file a
+ * student edits), the specimen (kept broken, src/LAB_unsafe.c), or the
+ * kit's own code that needs no fix (one thread, or processes). */
+enum rl_role { RL_EXERCISE, RL_SPECIMEN, RL_KIT };
+
+/* One line of a program's --list: "NAME<TAB>ROLE<TAB>FILE", e.g.
+ * "mutex	exercise	labs/counter.c" or "unsafe	specimen	src/counter_unsafe.c".
+ * file NULL: the exercise file of lab, from the directory the program was
+ * built from (labs/, solutions/ or IMPL=DIR: rl_exercise_file). */
+void rl_list_line(const char *name, enum rl_role role, const char *lab, const char *file);
+
+/* The same for a strategy in its usual place: "unsafe" is lab's specimen,
+ * in src/LAB_unsafe.c; any other name is an exercise, in lab's file. */
+void rl_list_strategy(const char *lab, const char *name);
+
+/* "labs/counter.c": lab's exercise file as this program was built. These
+ * three live in src/impl_dir.c, which the Makefile compiles once per IMPL
+ * directory into each lab program (tests and benchmarks do not list). */
+const char *rl_exercise_file(const char *lab);
 
 /* ---- option parsing ---------------------------------------------------- */
 
@@ -60,11 +110,21 @@ struct rl_opt {
     bool *seen;                 /* optional: set true when the option is given */
 };
 
+/* What an exit status of the program means, for --help. */
+struct rl_exit_doc {
+    int status;
+    const char *meaning;        /* "updates were lost" */
+};
+
 struct rl_prog {
     const char *usage;          /* "[-s STRATEGY] [-t THREADS] ..." */
     const char *about;          /* paragraph(s) printed by --help */
     const struct rl_opt *opts;  /* terminated by an entry with long_name NULL */
     bool positional;            /* true: operands allowed; false: rejected */
+    /* The program's own exit statuses, terminated by {0, NULL}; --help
+     * lists them with the two every program has: 2 usage error, 4 output
+     * could not be written. */
+    const struct rl_exit_doc *exits;
 };
 
 /* Parses argv; --help prints the help and exits 0; any error exits 2.

@@ -1,12 +1,16 @@
 #!/bin/sh
 # tsan-demo.sh - `make tsan`: run every strategy of each lab program under
-# ThreadSanitizer, show the reports as they come, then one summary table:
-# lab, strategy, the file the strategy lives in, TSan's report count, and
-# what the run counted.
+# ThreadSanitizer and show, per lab, a summary row per strategy (its code,
+# TSan's report count, the program's verdict line) and the specimen's first
+# report, trimmed and annotated with the source lines it names. Everything
+# the programs printed goes to a log, named at the top; V=1 prints it all.
 #
-#   scripts/tsan-demo.sh IMPL "LAB PROGRAM OPTION=ARGS"...
-#       e.g. labs "counter counter -s=-n 20000 --fuzz --seed 1"
-#   (OPTION picks the strategy: -s, or primes' -m)
+#   scripts/tsan-demo.sh IMPL LAB...
+#
+# What it runs comes from build/labs.table (labs/LAB.mk, one line per lab
+# or case) and each program's --list (name, role, file). The rows also go
+# to build/tsan/IMPL/demo.tsv for make test:
+#   lab|case|strategy|role|file|reports|verdict|exit status
 #
 # A viewer, not a verdict (that is `make check`): exits 0 after showing the
 # reports, non-zero only when a program crashed or hung.
@@ -16,89 +20,140 @@ RACELAB_SETARCH=$(sanitizers/run --detect)
 export RACELAB_SETARCH
 impl=$1
 shift
-table=$(mktemp)
-trap 'rm -f "$table" "$table.log"' EXIT
+case $impl in /*) bimpl=ext$impl ;; *) bimpl=$impl ;; esac
+out=build/tsan/$bimpl
+log=$out/demo.log
+tsv=$out/demo.tsv
+run=$out/demo.run
+mkdir -p "$out"
+: >"$log"
+: >"$tsv"
+trap 'rm -f "$run"' EXIT
+verbose=${V:-}
+tty=""
+[ -t 1 ] && [ -z "$verbose" ] && tty=1
 crashed=0
 
-for spec in "$@"; do
-    head=${spec%%=*}
-    args=${spec#*=}
-    set -- $head
-    lab=$1 program=$2 sopt=$3
-    shift 3
-    cases=$* # the CASE operands a program takes first (atomics), or none
-    prog=build/tsan/$impl/$program
-    for case in ${cases:-""}; do
-        # shellcheck disable=SC2086 # case is one word or none
-        strategies=$(sanitizers/run "$prog" $case --list)
-        if [ -z "$strategies" ]; then
-            echo "tsan: $prog $case --list printed nothing: it does not start" >&2
-            crashed=1
+# A transient status line on a terminal: the runs take a while.
+status() { [ -n "$tty" ] && printf '\r\033[K  ... %s' "$1"; }
+unstatus() { [ -n "$tty" ] && printf '\r\033[K'; }
+
+# The first ThreadSanitizer report in $run, trimmed to what a student reads:
+# the warning, each access with its first frames, the location; every frame
+# in the tree's own files followed by that source line.
+first_report() {
+    awk '
+        /^WARNING: ThreadSanitizer/ { on = 1 }
+        !on { next }
+        /^={10,}$/ { if (shown) exit; next }
+        /^ *#[3-9]/ || /^ *#[0-9][0-9]/ { next }      # deep frames
+        /^ *#[0-9]/ && / (\/usr|<null>|\/lib)/ { next } # libc, the runtime
+        /^SUMMARY/ { exit }
+        /^  (Thread T[0-9]+ .*created by|Mutex M[0-9]+ .*created at)/ { skip = 1; next }
+        /^$/ { skip = 0; next }
+        skip { next }
+        {
+            shown = 1
+            sub(/ \(([^ ]*\+0x[0-9a-f]+)\)$/, "")
+            print "    " $0
+            if (/^ *#0 / && match($0, / [^ \/][^ ]*\.c:[0-9]+/)) {
+                where = substr($0, RSTART + 1, RLENGTH - 1)
+                n = split(where, parts, ":")
+                file = parts[1]; line = parts[2]
+                text = ""
+                for (i = 1; i <= line && (getline text < file) > 0; i++) ;
+                close(file)
+                gsub(/^[ \t]+/, "", text)
+                if (text != "") printf "    %*s%s | %s\n", 12, "", line, text
+            }
+        }
+    ' "$run"
+}
+
+table=$(cat build/labs.table) || exit 2
+printf 'racelab tsan: each strategy under ThreadSanitizer (IMPL=%s)\n' "$impl"
+printf 'every line the programs printed: %s%s\n' "$log" "${verbose:+ (and below)}"
+for want in "$@"; do
+    lines=$(echo "$table" | awk -F'|' -v lab="$want" '$1 == lab')
+    first=1
+    echo "$lines" | while IFS='|' read -r lab case prog sopt demo _memcheck _specimen shows race _says _fuzz; do
+        [ "$case" = - ] && case=""
+        number=$(sed -n "s/^${lab}_NUMBER := //p" "labs/$lab.mk")
+        title=$(sed -n "s/^${lab}_TITLE := //p" "labs/$lab.mk")
+        if [ -n "$first" ]; then
+            printf '\nlab %s, %s: %s\n' "$number" "$lab" "$title"
+            printf '  %-18s %-34s %7s  %s\n' strategy code reports verdict
+            first=""
         fi
-        for s in $strategies; do
-            if [ "$s" = unsafe ]; then where="src/${lab}_unsafe.c (specimen)"
-            elif [ "$s" = processes ] || [ "$s" = process ] || [ "$s" = loop ]; then
-                where="src/${lab}_$s.c (no threads)"
-            elif [ "$s" = sequential ]; then where="src/${lab}_run.c (no threads)"
-            else where="$impl/$lab.c"; fi
-            printf '\n==== %s %s%s %s %s    [%s]\n' "$program" "${case:+$case }" "$sopt" "$s" "$args" "$where"
-            # shellcheck disable=SC2086 # args is a list of words on purpose
+        bin=build/tsan/$bimpl/$prog
+        # shellcheck disable=SC2086 # case is one word or none
+        list=$(sanitizers/run "$bin" $case --list 2>>"$log")
+        if [ -z "$list" ]; then
+            printf '  %s %s --list printed nothing: it does not start (log: %s)\n' "$bin" "$case" "$log"
+            crashed=1
+            continue
+        fi
+        specimen_run=""
+        tab=$(printf '\t')
+        while IFS=$tab read -r s role file; do
+            name=${case:+$case/}$s
+            cmd="$prog ${case:+$case }$sopt $s $demo"
+            status "$lab: $cmd"
+            t0=$(date +%s)
+            # shellcheck disable=SC2086 # demo is a list of words on purpose
             # A fix that deadlocks must not hang the viewer: 60 s is a hundred
             # times what a run takes.
-            timeout -k 5 60 sanitizers/run "$prog" $case "$sopt" "$s" $args >"$table.log" 2>&1 </dev/null
+            timeout -k 5 60 sanitizers/run "$bin" $case "$sopt" "$s" $demo >"$run" 2>&1 </dev/null
             rc=$?
-            cat "$table.log"
-            reports=$(grep -c '^WARNING: ThreadSanitizer' "$table.log")
-            # Each lab's verdict line, said the same way: "exact (...)" when right.
-            outcome=$(sed -n -E \
-                -e 's/^expected ([0-9]+), got (-?[0-9]+) \(lost (-?[0-9]+)\)$/lost \3 of \1 updates/p' \
-                -e 's/^sent ([0-9]+), received ([0-9]+), lost 0, duplicated 0$/exact (\1 items)/p' \
-                -e 's/^verdict: ok, ([0-9]+) records.*/exact (\1 records)/p' \
-                -e 's/^verdict: broken at (line [0-9]+): (.{0,36}[^ ]*) .{8,}/broken at \1: \2 .../p' \
-                -e 's/^verdict: broken at (line [0-9]+): (.*)$/broken at \1: \2/p' \
-                -e 's/^sent ([0-9]+), received ([0-9]+), lost ([0-9]+), duplicated ([0-9]+)$/got \2 of \1 items: \3 lost, \4 duplicated/p' \
-                -e 's/^answered ([0-9]+) of ([0-9]+) numbers, each once$/exact (\1 numbers)/p' \
-                -e 's/^lost ([0-9]+) of ([0-9]+) results:.*/lost \1 of \2 results/p' \
-                -e 's/^wrong: (.*)/wrong: \1/p' \
-                -e 's/^Answer: ([0-9]+)$/answered \1/p' \
-                -e 's/^published [0-9]+ messages: ([0-9]+) of \1 reads whole, 0 torn or stale$/exact (\1 reads)/p' \
-                -e 's/^published [0-9]+ messages: [0-9]+ of ([0-9]+) reads whole, ([0-9]+) torn or stale$/torn \2 of \1 reads/p' \
-                -e 's/^([0-9]+) rounds: \1 builds \(want \1\), 0 of ([0-9]+) gets half-built, 0 other pointers$/exact (\1 rounds)/p' \
-                -e 's/^([0-9]+) rounds: ([0-9]+) builds \(want [0-9]+\), ([0-9]+) of ([0-9]+) gets half-built, ([0-9]+) other pointers$/\2 builds in \1 rounds, \3 of \4 gets half-built/p' \
-                -e 's/^total ([0-9]+) of ([0-9]+) kept; ([0-9]+) audits, all right$/exact (total \1, \3 audits)/p' \
-                -e 's/^total (-?[0-9]+) of ([0-9]+).*; ([0-9]+) of ([0-9]+) audits wrong.*/total \1 of \2, \3 of \4 audits wrong/p' \
-                -e 's/^stuck after ([0-9]+) of [0-9]+ transfers: a deadlock$/deadlocked after \1 transfers/p' \
-                -e 's/^stuck after ([0-9]+) of [0-9]+ transfers: (.*)$/stuck after \1 transfers, \2/p' \
-                "$table.log" | tail -n 1)
-            case $outcome in
-            "lost 0 of "*) outcome="exact (${outcome#lost 0 of })" ;;
-            "lost -"*) outcome="counted ${outcome#lost -} too many, of ${outcome##* of }" ;;
-            "answered "[0-9]*) # the spinner: how often it turned, one line a frame
-                outcome="$outcome after $(grep -c '^[-|/\\] ' "$table.log") frames" ;;
-            esac
-            broken=$(sed -n 's/^contract broken .*, first: //p' "$table.log" | head -n 1 | cut -c1-60)
-            [ -n "$broken" ] && outcome="broke the contract: $broken"
-            [ "$rc" = 1 ] && [ "${outcome#exact}" != "$outcome" ] && outcome="wrong (exit status 1)"
-            # A program that gave up (exit 3; under TSan with reports, 66) said
-            # why on a line of its own: "primes: ...", not its header.
-            said=$(grep -v -E "^$program: (mode|strategy) " "$table.log" | grep -m 1 "^$program: " |
-                cut -c1-80)
-            [ -z "$outcome" ] && [ -n "$said" ] && outcome="gave up: ${said#"$program: "}"
+            unstatus
+            t1=$(date +%s)
+            { printf '\n==== %s    [%s: %s] (%s s)\n' "$cmd" "$role" "$file" $((t1 - t0)); cat "$run"; } >>"$log"
+            [ -n "$verbose" ] && { printf '\n==== %s    [%s: %s]\n' "$cmd" "$role" "$file"; cat "$run"; }
+            reports=$(grep -c '^WARNING: ThreadSanitizer' "$run")
+            verdict=$(sed -n 's/^verdict: //p' "$run" | tail -n 1)
             case $rc in
-            0 | 1 | 66) ;;
-            3) ;; # the program gave up (or the bank deadlocked), and said why
-            124 | 137) outcome="HUNG (stopped after 60 s: a deadlock?)"; crashed=1 ;;
-            *) outcome="CRASHED (exit status $rc)"; crashed=1 ;;
+            124 | 137) verdict="HUNG: stopped after 60 s (a deadlock?)"; crashed=1 ;;
+            0 | 1 | 3 | 66 | 130) [ -n "$verdict" ] || verdict="no verdict line (exit status $rc)" ;;
+            *)
+                sig=""
+                [ "$rc" -gt 128 ] && sig=" ($(kill -l $((rc - 128)) 2>/dev/null || echo signal))"
+                verdict="CRASHED: exit status $rc$sig${verdict:+, after: $verdict}"
+                crashed=1
+                ;;
             esac
-            printf '%s\t%s\t%s\t%s\t%s\n' "$lab" "${case:+$case/}$s" "$where" "$reports" "${outcome:-?}" >>"$table"
-        done
+            code=$file
+            [ "$role" = exercise ] || code="$file ($role)"
+            short=$verdict
+            [ ${#short} -gt 66 ] && short="$(echo "$short" | cut -c1-62) ..."
+            printf '  %-18s %-34s %7s  %s\n' "$name" "$code" "$reports" "$short"
+            printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$lab" "${case:--}" "$s" "$role" "$file" \
+                "$reports" "$verdict" "$rc" >>"$tsv"
+            if [ "$role" = specimen ]; then
+                specimen_run="$prog ${case:+$case }$sopt $s"
+                specimen_verdict=$verdict
+                cp "$run" "$run.specimen"
+            fi
+        done <<EOF_LIST
+$list
+EOF_LIST
+        if [ -n "$specimen_run" ]; then
+            mv "$run.specimen" "$run"
+            if [ "${specimen_verdict%%:*}" != "$shows" ]; then
+                printf '  the specimen did not show its bug this run (its verdict should be %s)\n' "$shows"
+            elif grep -q '^WARNING: ThreadSanitizer' "$run"; then
+                printf '  the specimen'"'"'s first report (%s):\n' "$specimen_run"
+                first_report
+            elif [ "$race" = none ]; then
+                printf '  no report for the specimen: its race is not a data race (every access\n'
+                printf '  is under a lock), yet the verdict shows the damage. See docs/%s.md.\n' "$lab"
+            fi
+        fi
+        # the loop runs in a subshell: carry crashed out
+        [ $crashed = 0 ] || echo crashed >"$run.crashed"
     done
 done
-
-printf '\nracelab tsan: summary (IMPL=%s)\n' "$impl"
-printf '  %-8s  %-17s  %-34s  %-12s  %s\n' lab strategy code "TSan reports" outcome
-while IFS=$(printf '\t') read -r lab s where reports outcome; do
-    printf '  %-8s  %-17s  %-34s  %-12s  %s\n' "$lab" "$s" "$where" "$reports" "$outcome"
-done <"$table"
-echo "Races are bugs even when the count comes out right. Grade your fixes with: make check"
+[ -f "$run.crashed" ] && crashed=1
+rm -f "$run.crashed"
+echo
+echo "Races are bugs even when the verdict is ok. Grade your fixes with: make check"
 exit $crashed

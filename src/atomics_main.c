@@ -4,13 +4,14 @@
  *
  *   atomics CASE [-s STRATEGY] [-t THREADS] [-n N] [--fuzz] [--seed N] [--list]
  *
- * CASE is publish, once or volatile. The last line is the case's verdict:
- *   publish   "published N messages: R of R reads whole, T torn or stale"
- *   once      "N rounds: B builds (want N), H of G gets half-built, P other pointers"
- *   volatile  "expected E, got G (lost L)"
- * Exit status: 0 when the run was right, 1 when it showed the bug, 2 on a
- * usage error. A run that came out right proves nothing about a data race:
- * that is ThreadSanitizer's job (make tsan LAB=atomics).
+ * CASE is publish, once or volatile. The last line is the verdict
+ * (racelab.h), ok (exit 0) or broken (exit 1), with the case's figures:
+ *   publish   "R of R reads whole (N messages)" or "T of R reads torn or stale"
+ *   once      "N rounds, one build each, G gets whole" or "B builds in N
+ *             rounds, H of G gets half-built, P other pointers"
+ *   volatile  "T of T updates counted" or "lost L of T updates"
+ * A run that came out right proves nothing about a data race: that is
+ * ThreadSanitizer's job (make tsan LAB=atomics).
  */
 #include "atomics.h"
 #include "racelab.h"
@@ -36,7 +37,7 @@ static void print_list(enum atomics_case which)
 {
     for (const struct atomics_strategy *s = atomics_strategies; s->name; s++)
         if (s->which == which)
-            printf("%s\n", s->name);
+            rl_list_strategy("atomics", s->name);
 }
 
 /* "unsafe, release" for the message that names a case's strategies. */
@@ -51,7 +52,7 @@ static const char *strategy_list(enum atomics_case which)
     return list;
 }
 
-static bool run_publish(const struct atomics_strategy *s, long threads, long n)
+static _Noreturn void run_publish(const struct atomics_strategy *s, long threads, long n)
 {
     struct atomics_result r = atomics_publish_run(s, (int)threads, n);
     printf("time %.6f s\n", r.seconds);
@@ -63,28 +64,33 @@ static bool run_publish(const struct atomics_strategy *s, long threads, long n)
         printf("every read came out whole this time: x86 keeps stores in order, and so did\n"
                "the compiler here. The data race is there all the same (the compiler may\n"
                "reorder, Arm and POWER do): see it with make tsan LAB=atomics.\n");
-    printf("published %ld messages: %ld of %ld reads whole, %ld torn or stale\n", r.sent,
-           r.reads - r.torn, r.reads, r.torn);
-    return atomics_result_ok(ATOMICS_PUBLISH, &r);
+    if (atomics_result_ok(ATOMICS_PUBLISH, &r))
+        rl_verdict(RL_OK, "%ld of %ld reads whole (%ld messages)", r.reads, r.reads, r.sent);
+    rl_verdict(RL_BROKEN, "%ld of %ld reads torn or stale (%ld messages)", r.torn, r.reads,
+               r.sent);
 }
 
-static bool run_once(const struct atomics_strategy *s, long threads, long rounds)
+static _Noreturn void run_once(const struct atomics_strategy *s, long threads, long rounds)
 {
     struct atomics_result r = atomics_once_run(s, (int)threads, rounds,
                                                ATOMICS_GETS_PER_THREAD);
     printf("time %.6f s\n", r.seconds);
-    printf("%ld rounds: %ld builds (want %ld), %ld of %ld gets half-built, "
-           "%ld other pointers\n", r.rounds, r.builds, r.rounds, r.half_built, r.gets,
-           r.other_pointer);
-    return atomics_result_ok(ATOMICS_ONCE, &r);
+    if (atomics_result_ok(ATOMICS_ONCE, &r))
+        rl_verdict(RL_OK, "%ld rounds, one build each, %ld gets whole", r.rounds, r.gets);
+    rl_verdict(RL_BROKEN, "%ld builds in %ld rounds, %ld of %ld gets half-built, "
+               "%ld other pointers", r.builds, r.rounds, r.half_built, r.gets, r.other_pointer);
 }
 
-static bool run_volatile(const struct atomics_strategy *s, long threads, long iterations)
+static _Noreturn void run_volatile(const struct atomics_strategy *s, long threads, long iterations)
 {
     struct atomics_result r = atomics_volatile_run(s, (int)threads, iterations);
     printf("time %.6f s\n", r.seconds);
-    printf("expected %ld, got %ld (lost %ld)\n", r.expected, r.got, r.expected - r.got);
-    return atomics_result_ok(ATOMICS_VOLATILE, &r);
+    if (atomics_result_ok(ATOMICS_VOLATILE, &r))
+        rl_verdict(RL_OK, "%ld of %ld updates counted", r.got, r.expected);
+    if (r.got < r.expected)
+        rl_verdict(RL_BROKEN, "lost %ld of %ld updates", r.expected - r.got, r.expected);
+    rl_verdict(RL_BROKEN, "counted %ld too many, %ld for %ld updates", r.got - r.expected,
+               r.got, r.expected);
 }
 
 int main(int argc, char **argv)
@@ -124,7 +130,8 @@ int main(int argc, char **argv)
          .help = "seed for --fuzz: the same pauses again (default: random, printed)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print CASE's strategy names, one per line, and exit", .dest = &list},
+         .help = "print CASE's strategies, one per line: name, role, source file",
+         .dest = &list},
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
@@ -138,11 +145,15 @@ int main(int argc, char **argv)
             "            the first of them builds (double-checked locking)\n"
             "  volatile  THREADS threads each add 1 to a shared count N times\n"
             "            (default 1000000)\n"
-            "Exit status: 0 the run was right, 1 it showed the bug, 2 usage. A run\n"
-            "that came out right can still hold a data race: make tsan LAB=atomics.\n"
+            "A run that came out right can still hold a data race: make tsan LAB=atomics.\n"
             "The exercises live in labs/atomics.c; see docs/atomics.md.",
         .opts = opts,
         .positional = true,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "verdict ok: the run came out right"},
+            {1, "verdict broken: the run showed the bug"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
@@ -179,8 +190,9 @@ int main(int argc, char **argv)
     printf("\n");
     fflush(stdout); /* the line shows before any TSan report */
 
-    bool ok = c == ATOMICS_PUBLISH ? run_publish(s, threads, n)
-            : c == ATOMICS_ONCE    ? run_once(s, threads, n)
-                                   : run_volatile(s, threads, n);
-    rl_exit(ok ? 0 : 1);
+    if (c == ATOMICS_PUBLISH)
+        run_publish(s, threads, n);
+    if (c == ATOMICS_ONCE)
+        run_once(s, threads, n);
+    run_volatile(s, threads, n);
 }

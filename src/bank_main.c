@@ -6,12 +6,12 @@
  *   bank [-s STRATEGY] [-t THREADS] [-a ACCOUNTS] [-n TRANSFERS]
  *        [-w SECONDS] [--fuzz] [--seed N]
  *
- * The last line on stdout is always one of
- *   "total T of E kept; A audits, all right"             exit 0
- *   "total T of E: D changed hands wrongly; ..."         exit 1
- *   "stuck after N of M transfers: a deadlock" (or: "with no cycle of
- *    waits"), after the watchdog's account on stderr      exit 3
- * and 2 is a usage error.
+ * The last line on stdout is the verdict (racelab.h), one of
+ *   "verdict: ok: total T of T kept; A audits, all right"          exit 0
+ *   "verdict: broken: total T of E (+D); B of A audits wrong ..."   exit 1
+ *   "verdict: deadlock: stuck after N of M transfers" (or "stuck:
+ *    ... with no cycle of waits"), after the watchdog's account on
+ *    stderr                                                         exit 3
  */
 #include "bank.h"
 #include "racelab.h"
@@ -59,7 +59,8 @@ int main(int argc, char **argv)
          .help = "seed for --fuzz and the transfers: the same run again (default: random, printed)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print the strategy names, one per line, and exit", .dest = &list},
+         .help = "print the strategies, one per line: name, role, source file",
+         .dest = &list},
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
@@ -70,17 +71,22 @@ int main(int argc, char **argv)
             "of ACCOUNTS accounts, each with its own lock, while an auditor adds up\n"
             "every balance. The total must never change. A watchdog stops a run that\n"
             "deadlocks and says which threads wait for which accounts.\n"
-            "Exit status: 0 total kept, 1 total changed, 2 usage, 3 stuck (deadlock).\n"
             "The exercises live in labs/bank.c; see docs/bank.md.",
         .opts = opts,
         .positional = false,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "verdict ok: the total kept, every audit right"},
+            {1, "verdict broken: the total changed, or an audit saw a wrong total"},
+            {3, "verdict deadlock (or stuck): no transfer for SECONDS (-w)"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);
     if (list) {
         for (const struct bank_strategy *s = bank_strategies; s->name; s++)
-            printf("%s\n", s->name);
+            rl_list_strategy("bank", s->name);
         rl_exit(0);
     }
     seed = rl_fuzz_from_options(fuzz, seed_given, seed);
@@ -106,22 +112,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "bank: no transfer for %.1f s, %s; who waits for whom:\n%s",
                 (double)watchdog_ms / 1000,
                 r.deadlock ? "a deadlock" : "but no cycle of waits", r.report);
-        printf("stuck after %ld of %ld transfers: %s\n", r.transfers, all,
-               r.deadlock ? "a deadlock" : "with no cycle of waits");
         /* The stuck threads cannot be joined: leave them to exit(). */
-        rl_exit(3);
+        if (r.deadlock)
+            rl_verdict(RL_DEADLOCK, "stuck after %ld of %ld transfers", r.transfers, all);
+        rl_verdict(RL_STUCK, "after %ld of %ld transfers, with no cycle of waits",
+                   r.transfers, all);
     }
     printf("time %.6f s, %ld transfers, %ld audits\n", r.seconds, r.transfers, r.audits);
-    if (r.total == r.expected && r.bad_audits == 0) {
-        printf("total %ld of %ld kept; %ld audits, all right\n", r.total, r.expected, r.audits);
-        rl_exit(0);
-    }
-    printf("total %ld of %ld", r.total, r.expected);
-    if (r.total != r.expected)
-        printf(" (%+ld)", r.total - r.expected);
-    printf("; %ld of %ld audits wrong", r.bad_audits, r.audits);
+    if (r.total == r.expected && r.bad_audits == 0)
+        rl_verdict(RL_OK, "total %ld of %ld kept; %ld audits, all right", r.total, r.expected,
+                   r.audits);
+    char first[64] = "";
     if (r.bad_audits > 0)
-        printf(" (the first saw %ld)", r.first_bad);
-    printf("\n");
-    rl_exit(1);
+        snprintf(first, sizeof first, " (the first saw %ld)", r.first_bad);
+    rl_verdict(RL_BROKEN, "total %ld of %ld (%+ld); %ld of %ld audits wrong%s", r.total,
+               r.expected, r.total - r.expected, r.bad_audits, r.audits, first);
 }

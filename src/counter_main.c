@@ -4,8 +4,9 @@
  *
  *   counter [-s STRATEGY] [-t THREADS] [-n ITERATIONS] [--fuzz] [--seed N]
  *
- * The last line is always "expected E, got G (lost L)". Exit status: 0 when
- * the count is exact, 1 when it is not, 2 on a usage error.
+ * The last line is the verdict (racelab.h): "verdict: ok: T of T updates
+ * counted", or "verdict: broken: lost L of T updates" (or "counted C too
+ * many"), exit 0 or 1.
  */
 #include "counter.h"
 #include "racelab.h"
@@ -48,25 +49,31 @@ int main(int argc, char **argv)
          .help = "seed for --fuzz: the same pauses again (default: random, printed)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print the strategy names, one per line, and exit", .dest = &list},
+         .help = "print the strategies, one per line: name, role, source file",
+         .dest = &list},
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
         .usage = "[-s STRATEGY] [-t THREADS] [-n ITERATIONS] [--fuzz] [--seed N] [--list]",
         .about =
             "Lab 1: THREADS threads each add 1 to one shared count ITERATIONS times.\n"
-            "The right total is THREADS x ITERATIONS; the last line compares it with\n"
-            "what the strategy counted. Exit status: 0 exact, 1 updates lost, 2 usage.\n"
+            "The right total is THREADS x ITERATIONS; the last line, the verdict,\n"
+            "compares it with what the strategy counted.\n"
             "The exercises live in labs/counter.c; see docs/counter.md.",
         .opts = opts,
         .positional = false,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "verdict ok: every update counted"},
+            {1, "verdict broken: updates lost (or counted twice)"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);
     if (list) {
         for (const struct counter_strategy *s = counter_strategies; s->name; s++)
-            printf("%s\n", s->name);
+            rl_list_strategy("counter", s->name);
         rl_exit(0);
     }
     seed = rl_fuzz_from_options(fuzz, seed_given, seed);
@@ -82,9 +89,10 @@ int main(int argc, char **argv)
     struct counter_result r = counter_run(s, (int)threads, iterations);
 
     printf("time %.6f s\n", r.seconds);
-    /* The contract's last line; lost is negative if a wrong fix counted
-     * too many. */
-    printf("expected %ld, got %ld (lost %ld)\n", r.expected, r.got,
-           r.expected - r.got);
-    rl_exit(r.got == r.expected ? 0 : 1);
+    if (r.got == r.expected)
+        rl_verdict(RL_OK, "%ld of %ld updates counted", r.got, r.expected);
+    if (r.got < r.expected)
+        rl_verdict(RL_BROKEN, "lost %ld of %ld updates", r.expected - r.got, r.expected);
+    rl_verdict(RL_BROKEN, "counted %ld too many, %ld for %ld updates", r.got - r.expected,
+               r.got, r.expected);
 }

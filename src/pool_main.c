@@ -5,10 +5,11 @@
  *   primes [-w WORKERS] [-m MODE] [--fuzz] [--seed N] [--crash N] [N ...]
  *
  * Every number is checked before any work starts: one that is not a whole
- * number from 0 to 2^64 - 1 is a usage error (exit 2). The last line says
- * whether every number got exactly one answer. Exit status: 0 yes, 1 no
- * (results lost or doubled), 2 usage, 3 stuck or unable to run (lab 3's
- * queue unfinished), 130 interrupted (SIGINT or SIGTERM, processes mode).
+ * number from 0 to 2^64 - 1 is a usage error (exit 2). The last line, the
+ * verdict (racelab.h), says whether every number got exactly one answer:
+ * ok (exit 0) or broken (results lost or doubled, exit 1); stuck (exit 3)
+ * when the pool stopped moving or cannot run (lab 3's queue unfinished).
+ * Interrupted (SIGINT or SIGTERM, processes mode): exit 130, no verdict.
  */
 #include "pool.h"
 #include "racelab.h"
@@ -30,8 +31,6 @@
     "it arrives: the number, P if prime, the seconds its check took; then\n" \
     "the total time, and whether every number got exactly one answer.\n" \
     "Modes (-m):\n%s" \
-    "Exit status: 0 every number answered once, 1 results lost or doubled,\n" \
-    "2 usage, 3 stuck (or lab 3's queue unfinished), 130 interrupted.\n" \
     "The exercises live in labs/pool.c; see docs/pool.md."
 
 static void print_row(void *ctx, const struct pool_result *r)
@@ -91,17 +90,16 @@ static bool queue_basics_work(void)
     return ok;
 }
 
-/* Exit 3 with one line on stderr: the run cannot be done. */
+/* The run cannot be done: the verdict stuck, saying why (exit 3). */
 static _Noreturn void give_up(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void give_up(const char *fmt, ...)
 {
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "primes: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    rl_exit(3);
+    rl_verdict(RL_STUCK, "cannot run: %s", why);
 }
 
 static int default_workers(void)
@@ -158,13 +156,24 @@ int main(int argc, char **argv)
         .about = about,
         .opts = opts,
         .positional = true,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "verdict ok: every number answered once"},
+            {1, "verdict broken: results lost or doubled"},
+            {3, "verdict stuck: the pool stopped moving, or cannot run (lab 3's queue "
+                "unfinished)"},
+            {130, "interrupted (Ctrl-C, SIGTERM)"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
     int first = rl_parse_options(argc, argv, &prog);
     if (list) {
         for (const struct pool_mode *m = pool_modes; m->name; m++)
-            printf("%s\n", m->name);
+            if (m->kit_file)
+                rl_list_line(m->name, RL_KIT, "pool", m->kit_file);
+            else
+                rl_list_strategy("pool", m->name);
         rl_exit(0);
     }
     const struct pool_mode *m = &pool_modes[mode];
@@ -224,23 +233,22 @@ int main(int argc, char **argv)
     struct pool_outcome out = pool_run(&cfg);
 
     printf("Total time: %.2fs\n", out.seconds);
-    int status = 0;
     if (out.interrupted) {
         printf("interrupted: %ld of %ld numbers answered\n", out.reported, count);
-        status = 130;
-    } else if (out.lost > 0) {
-        printf("lost %ld of %ld results:", out.lost, count);
+        free(numbers);
+        rl_exit(130);
+    }
+    if (out.lost > 0) {
+        printf("lost:");
         for (long i = 0; i < out.lost && i < POOL_LOST_SHOWN; i++)
             printf(" %" PRIu64, out.lost_numbers[i]);
         printf("%s\n", out.lost > POOL_LOST_SHOWN ? " ..." : "");
-        status = 1;
-    } else if (out.duplicated > 0 || out.wrong > 0) {
-        printf("wrong: %ld results doubled, %ld for numbers never sent\n",
-               out.duplicated, out.wrong);
-        status = 1;
-    } else {
-        printf("answered %ld of %ld numbers, each once\n", out.reported, count);
     }
     free(numbers);
-    rl_exit(status);
+    if (out.lost > 0)
+        rl_verdict(RL_BROKEN, "lost %ld of %ld results", out.lost, count);
+    if (out.duplicated > 0 || out.wrong > 0)
+        rl_verdict(RL_BROKEN, "%ld results doubled, %ld for numbers never sent",
+                   out.duplicated, out.wrong);
+    rl_verdict(RL_OK, "answered %ld of %ld numbers, each once", out.reported, count);
 }

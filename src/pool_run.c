@@ -21,13 +21,14 @@
 
 const struct pool_mode pool_modes[] = {
     {"unsafe", "the specimen: threads, with a collector that stops when the job\n"
-               "              queue looks empty (try it with --fuzz)", true},
+               "              queue looks empty (try it with --fuzz)", true, NULL},
     {"threads", "worker threads, job and result queues, poison pills (labs/pool.c)",
-     true},
-    {"processes", "forked workers, a pipe in and a pipe out each", false},
-    {"futures", "an executor: submit every number, get each future in order", true},
-    {"sequential", "one number after another, no pool: the baseline", true},
-    {NULL, NULL, false},
+     true, NULL},
+    {"processes", "forked workers, a pipe in and a pipe out each", false,
+     "src/pool_processes.c"},
+    {"futures", "an executor: submit every number, get each future in order", true, NULL},
+    {"sequential", "one number after another, no pool: the baseline", true, "src/pool_run.c"},
+    {NULL, NULL, false, NULL},
 };
 
 const struct pool_mode *pool_find(const char *name)
@@ -98,6 +99,8 @@ static void *watchdog_main(void *arg)
                     "nothing moved for %d s (a worker without its pill? a lost wake-up? "
                     "lab 3's queue: make check LAB=queue)\n",
                     *reported, watch.count, STUCK_SECONDS);
+            rl_say_verdict(stdout, RL_STUCK, "%ld of %ld results, nothing moved for %d s",
+                           *reported, watch.count, STUCK_SECONDS);
             fflush(NULL);
             _exit(3); /* the stuck threads cannot be joined */
         }

@@ -12,10 +12,10 @@
  *
  * --verify runs the checker in-process instead: the records go through a
  * pipe into memory, and stdout gets only the verdict line. The checker's
- * last line is always "verdict: ok, ..." or "verdict: broken at line L: ...".
- * Exit status: 0 (for --check and --verify: the output is right), 1 (it is
- * not), 2 usage, 4 output could not be written. A reader that goes away
- * (prints | head) ends the run quietly.
+ * last line is always the verdict (racelab.h): "verdict: ok: N records ..."
+ * or "verdict: broken: at line L: ...", exit 0 or 1. Without --verify or
+ * --check, stdout is the records and nothing else: no verdict (that is the
+ * checker's). A reader that goes away (prints | head) ends the run quietly.
  */
 #include "prints.h"
 #include "racelab.h"
@@ -30,11 +30,11 @@
 static void say_verdict(const struct prints_verdict *v, long expected, bool ordered)
 {
     if (v->ok)
-        printf("verdict: ok, %ld records, counts 1..%ld each once%s, every record whole\n",
-               v->records, expected >= 0 ? expected : v->records,
-               ordered ? " and ascending" : "");
+        rl_say_verdict(stdout, RL_OK, "%ld records, counts 1..%ld each once%s, every record whole",
+                       v->records, expected >= 0 ? expected : v->records,
+                       ordered ? " and ascending" : "");
     else
-        printf("verdict: broken at line %ld: %s\n", v->line, v->why);
+        rl_say_verdict(stdout, RL_BROKEN, "at line %ld: %s", v->line, v->why);
 }
 
 /* --check: reads all of path (or stdin), checks it, says the verdict. */
@@ -114,7 +114,8 @@ int main(int argc, char **argv)
         {.long_name = "ordered", .kind = RL_OPT_FLAG,
          .help = "with --check: the counts must also ascend", .dest = &ordered},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print the strategy names, one per line, and exit", .dest = &list},
+         .help = "print the strategies, one per line: name, role, source file",
+         .dest = &list},
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
@@ -127,18 +128,23 @@ int main(int argc, char **argv)
             "  prints -s unsafe --fuzz | prints --check\n"
             "It wants every line whole, each record followed by its separator, each\n"
             "count 1..N once (and ascending with --ordered; --verify asks that of every\n"
-            "strategy but unsafe). Its last line is the verdict, its exit status 0 when\n"
-            "the output is right, 1 when not; 2 means a usage error.\n"
+            "strategy but unsafe). Its last line is the verdict.\n"
             "The exercises live in labs/prints.c; see docs/prints.md.",
         .opts = opts,
         .positional = true,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "the records were written; with --verify or --check: verdict ok"},
+            {1, "verdict broken: a line broken or a count missing (--verify, --check);\n"
+                "      without them: the workers could not write every record"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
     int first = rl_parse_options(argc, argv, &prog);
     if (list) {
         for (int i = 0; names[i]; i++)
-            printf("%s\n", names[i]);
+            rl_list_strategy("prints", names[i]);
         rl_exit(0);
     }
     if (check) {
@@ -174,8 +180,11 @@ int main(int argc, char **argv)
         prints_check(text, len, records, s->ordered, &v);
         free(text);
         printf("time %.6f s\n", seconds < 0 ? 0 : seconds);
+        if (v.ok && seconds < 0)
+            rl_verdict(RL_BROKEN, "the records came out whole, but the strategy says it "
+                                  "could not print them all");
         say_verdict(&v, records, s->ordered);
-        rl_exit(v.ok && seconds >= 0 ? 0 : 1);
+        rl_exit(v.ok ? 0 : 1);
     }
 
     /* A duplicate of stdout: closing the stream flushes and closes it,

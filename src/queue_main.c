@@ -5,11 +5,10 @@
  *   queue [-s STRATEGY] [-p PRODUCERS] [-c CONSUMERS] [-n ITEMS]
  *         [-k CAPACITY] [--pills] [--fuzz] [--seed N]
  *
- * The last line is "sent S, received R, lost L, duplicated D", unless the
- * run got stuck (exit 3).
- * Exit status: 0 when every item arrived exactly once and in order per
- * producer, 1 when not, 2 on a usage error, 3 when the run stopped moving
- * (a deadlock: no item moved for 10 seconds).
+ * The last lines are "sent S, received R, lost L, duplicated D" and the
+ * verdict (racelab.h): ok when every item arrived exactly once and in order
+ * per producer (exit 0), broken when not (exit 1), stuck when no item moved
+ * for 10 seconds (exit 3: a deadlock, or a waiter nobody wakes).
  */
 #include "queue.h"
 #include "racelab.h"
@@ -39,9 +38,10 @@ static void *stall_watch(void *arg)
         still = now == last ? still + 1 : 0;
         last = now;
         if (still >= STALL_SECONDS * 20) {
-            fflush(stdout);
             fprintf(stderr, "queue: no item moved for %d seconds after %ld moves: "
                     "a deadlock, or a waiter nobody wakes\n", STALL_SECONDS, now);
+            rl_say_verdict(stdout, RL_STUCK, "no item moved for %d s after %ld moves",
+                           STALL_SECONDS, now);
             _exit(3);
         }
     }
@@ -86,7 +86,8 @@ int main(int argc, char **argv)
          .help = "seed for --fuzz: the same pauses again (default: random, printed)",
          .max = UINT64_MAX, .dest = &seed, .seen = &seed_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print the strategy names, one per line, and exit", .dest = &list},
+         .help = "print the strategies, one per line: name, role, source file",
+         .dest = &list},
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
@@ -97,16 +98,21 @@ int main(int argc, char **argv)
             "CAPACITY slots; CONSUMERS threads get them until the queue is closed (or\n"
             "each gets its poison pill). Every item is checked: received exactly once,\n"
             "and in order per producer. The last line is the verdict.\n"
-            "Exit status: 0 all well, 1 items lost, duplicated or reordered, 2 usage,\n"
-            "3 stuck (no item moved for 10 s). Exercises: labs/queue.c; docs/queue.md.",
+            "The exercises live in labs/queue.c; see docs/queue.md.",
         .opts = opts,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "verdict ok: every item received once, in order per producer"},
+            {1, "verdict broken: items lost, duplicated or reordered, or the contract broken"},
+            {3, "verdict stuck: no item moved for 10 s (a deadlock, or a waiter nobody wakes)"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);
     if (list) {
         for (int i = 0; names[i]; i++)
-            printf("%s\n", names[i]);
+            rl_list_strategy("queue", names[i]);
         rl_exit(0);
     }
     seed = rl_fuzz_from_options(fuzz, seed_given, seed);
@@ -141,5 +147,13 @@ int main(int argc, char **argv)
                r.out_of_order);
     printf("sent %ld, received %ld, lost %ld, duplicated %ld\n", r.sent, r.received,
            r.lost, r.duplicated);
-    rl_exit(queue_result_ok(&r) ? 0 : 1);
+    if (queue_result_ok(&r))
+        rl_verdict(RL_OK, "%ld items, each received once, in order", r.sent);
+    if (r.lost + r.duplicated > 0)
+        rl_verdict(RL_BROKEN, "%ld of %ld items lost, %ld duplicated", r.lost, r.sent,
+                   r.duplicated);
+    if (r.bad_status + r.bad_length > 0)
+        rl_verdict(RL_BROKEN, "the contract broken %ld time%s", r.bad_status + r.bad_length,
+                   r.bad_status + r.bad_length == 1 ? "" : "s");
+    rl_verdict(RL_BROKEN, "%ld of %ld items out of order", r.out_of_order, r.sent);
 }

@@ -62,6 +62,40 @@ _Noreturn void rl_usage_error(const char *fmt, ...)
     exit(2);
 }
 
+/* ---- the verdict line -------------------------------------------------- */
+
+static const char *const verdict_words[] = {"ok", "broken", "deadlock", "stuck"};
+
+int rl_verdict_status(enum rl_verdict v)
+{
+    return v == RL_OK ? 0 : v == RL_BROKEN ? 1 : 3;
+}
+
+static void say_verdict(FILE *out, enum rl_verdict v, const char *fmt, va_list ap)
+{
+    fprintf(out, "verdict: %s: ", verdict_words[v]);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+    fflush(out);
+}
+
+void rl_say_verdict(FILE *out, enum rl_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_verdict(out, v, fmt, ap);
+    va_end(ap);
+}
+
+_Noreturn void rl_verdict(enum rl_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_verdict(stdout, v, fmt, ap);
+    va_end(ap);
+    rl_exit(rl_verdict_status(v));
+}
+
 /* ---- option parsing ---------------------------------------------------- */
 
 const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
@@ -179,6 +213,21 @@ static void print_help(const struct rl_prog *prog)
         printf("\n");
     }
     printf("  %-28s %s\n", "-h, --help", "show this help and exit");
+    if (!prog->exits)
+        return;
+    /* The program's statuses in order, with the two every program has. */
+    static const struct rl_exit_doc common[] = {
+        {2, "usage error (a line on stderr says what)"},
+        {4, "output could not be written (a reader that went away is no error)"},
+    };
+    printf("\nexit status:\n");
+    const struct rl_exit_doc *own = prog->exits;
+    size_t c = 0;
+    while (own->meaning || c < 2) {
+        const struct rl_exit_doc *e =
+            !own->meaning || (c < 2 && common[c].status < own->status) ? &common[c++] : own++;
+        printf("  %-3d %s\n", e->status, e->meaning);
+    }
 }
 
 static void set_value(const struct rl_opt *o, const char *arg)

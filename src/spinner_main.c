@@ -8,9 +8,11 @@
  * cleared at the end; into a pipe or a file each frame is a line of its
  * own ("| thinking!"), so a log shows how often the spinner turned, and
  * nothing needs clearing. The last line is "Answer: 42" either way. One
- * line on stderr first says what runs. Exit status: 0 answered, 1 the
- * spinner failed, 2 usage, 4 output could not be written (a full disk; a
- * reader that went away is not an error), 130 interrupted (Ctrl-C).
+ * line on stderr first says what runs, and one line on stderr last is the
+ * verdict (racelab.h): stdout is the animation, and stays exactly that.
+ * Exit status: 0 answered, 1 the spinner failed, 2 usage, 4 output could
+ * not be written (a full disk; a reader that went away is not an error),
+ * 130 interrupted (Ctrl-C).
  */
 #include "spinner.h"
 
@@ -33,8 +35,7 @@ static const char *const mode_about[] = {
     "while slow() works, then clears its line and prints \"Answer: 42\". On a\n" \
     "terminal the frames are drawn in place; into a pipe, one line each.\n"     \
     "Modes (-m):\n%s"                                                          \
-    "Exit status: 0 answered, 1 the spinner failed, 2 usage, 4 output not\n"   \
-    "written, 130 Ctrl-C.\n"                                                   \
+    "The verdict goes to stderr, last: stdout is the animation alone.\n"        \
     "The exercises live in labs/spinner.c; see docs/spinner.md."
 
 int main(int argc, char **argv)
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
         {.long_name = "blocking", .kind = RL_OPT_FLAG,
          .help = "loop mode: slow() sleeps without yielding to the loop", .dest = &blocking},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print the mode names, one per line, and exit", .dest = &list},
+         .help = "print the modes, one per line: name, role, source file", .dest = &list},
         {.long_name = NULL},
     };
     char modes_help[1024] = "";
@@ -71,13 +72,23 @@ int main(int argc, char **argv)
         .usage = "[-m MODE] [--slow SECONDS] [--cpu] [--blocking] [--list]",
         .about = about,
         .opts = opts,
+        .exits = (const struct rl_exit_doc[]){
+            {0, "verdict ok: answered, the spinner turned and stopped"},
+            {1, "verdict broken: the spinner failed (its process died, or never stopped)"},
+            {130, "interrupted (Ctrl-C)"},
+            {0, NULL},
+        },
     };
 
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);
     if (list) {
         for (int i = 0; spinner_modes[i]; i++)
-            printf("%s\n", spinner_modes[i]);
+            if (i == SPINNER_PROCESS || i == SPINNER_LOOP)
+                rl_list_line(spinner_modes[i], RL_KIT, "spinner",
+                             i == SPINNER_PROCESS ? "src/spinner_process.c" : "src/spinner_loop.c");
+            else
+                rl_list_strategy("spinner", spinner_modes[i]);
         rl_exit(0);
     }
     if (blocking && mode != SPINNER_LOOP)
@@ -94,6 +105,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "spinner: mode %s, slow() %s for %ld.%03ld s%s\n", spinner_modes[mode],
             cpu ? "checks a prime" : "sleeps", slow_ms / 1000, slow_ms % 1000,
             blocking ? ", blocking the loop" : "");
-    int status = spinner_run(&o, stdout, NULL);
+    struct spinner_stats stats = {0};
+    int status = spinner_run(&o, stdout, &stats);
+    if (status == 0)
+        rl_say_verdict(stderr, RL_OK, "answered after %ld frames", stats.frames);
+    else if (status == 1)
+        rl_say_verdict(stderr, RL_BROKEN, "the spinner failed, after %ld frames", stats.frames);
     rl_exit(status);
 }

@@ -245,7 +245,7 @@ static void rows_then_total(void **state)
     int status = run_primes(argv, &o);
     assert_int_equal(status, 0);
     assert_non_null(strstr(o.out, "\nTotal time: "));
-    assert_non_null(strstr(o.out, "\nanswered 5 of 5 numbers, each once\n"));
+    assert_non_null(strstr(o.out, "\nverdict: ok: answered 5 of 5 numbers, each once\n"));
     int rows = 0, primes = 0;
     char *save = NULL;
     for (char *line = strtok_r(o.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -276,7 +276,7 @@ static void crash_names_the_lost_number(void **state)
     assert_int_equal(status, 1);
     assert_non_null(strstr(o.err, "was killed by signal 9"));
     assert_non_null(strstr(o.err, "while checking 1000003: no result for it"));
-    assert_non_null(strstr(o.out, "\nlost 1 of 5 results: 1000003\n"));
+    assert_non_null(strstr(o.out, "\nlost: 1000003\nverdict: broken: lost 1 of 5 results\n"));
     rltest_output_free(&o);
 }
 

@@ -1,18 +1,28 @@
 /*
- * test_specimens.c - the specimens must stay broken, visibly: each lab's
- * racy program loses updates with --fuzz on every run (also pinned to one
- * CPU), and ThreadSanitizer names the shared data and both racing source
- * lines, a read and a write. Three exceptions, each said where it is
- * tested: lab 4's specimen has no data race (TSan is silent, results are
- * lost all the same), lab 5's and lab 7's publish do no visible damage in
- * a release build (TSan alone shows them), and lab 6's deadlocks (its
- * watchdog says so, and TSan reports the lock-order inversion with both
- * locking lines).
+ * test_specimens.c - the specimens must stay broken, visibly. For each lab
+ * (each case, for a lab with cases) described in labs/LAB.mk, through the
+ * table the Makefile writes (build/labs.table), the specimen's run
+ * (`-s unsafe` and the SPECIMEN arguments):
+ *   - shows the bug with --fuzz: its verdict is SHOWS ("broken" or
+ *     "deadlock", exit 1 or 3), and its output says SAYS if given;
+ *   - the same pinned to one CPU, where the small runs come out right
+ *     without --fuzz (for the counter, 49 runs in 50 here: each thread
+ *     finishes within its time slice), so a broken result shows the
+ *     amplifier at work, not luck;
+ *   - under ThreadSanitizer, the report RACE says: a data race whose
+ *     location is RACE ("global 'unsafe_count'", "heap block") and whose
+ *     two accesses are the specimen's lines marked "RACE: read" and "RACE:
+ *     write"; or "lock-order", an inversion naming the lines marked "LOCK:
+ *     first" and "LOCK: second"; or "none": no report, and the verdict
+ *     shows the bug all the same (a race condition is not always a data
+ *     race).
+ * A specimen whose SHOWS is "ok" does no visible damage in a release build
+ * (TSan alone shows it): it gets the TSan test only.
  *
- * These tests run the lab programs as a student would, from the top of the
- * tree: build/release/labs/LAB and build/tsan/labs/LAB (make test builds
- * them first). The racing lines are found by their "RACE:" comments
- * in the specimen's source, so moving code does not break the test.
+ * The programs run as a student would, from the top of the tree, built
+ * from solutions/ (the specimens live in src/; a lab that runs on another
+ * lab's exercise needs it finished). The marked lines are found by their
+ * comments in src/LAB_unsafe.c, so moving code does not break the test.
  */
 #include "rltest.h"
 
@@ -20,142 +30,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The last line of text (without its newline), in a static buffer. */
-static const char *last_line(const char *text)
-{
-    static char line[256];
-    size_t len = strlen(text);
-    while (len > 0 && text[len - 1] == '\n')
-        len--;
-    size_t start = len;
-    while (start > 0 && text[start - 1] != '\n')
-        start--;
-    snprintf(line, sizeof line, "%.*s", (int)(len - start), text + start);
-    return line;
-}
-
-/* Each specimen: its program, its source, what its verdict line says, and
- * where TSan finds the shared data. */
+/* One specimen: a row of build/labs.table. */
 struct specimen {
     struct rltest_case base;
-    const char *lab;            /* "counter": build/.../labs/counter (pool: primes) */
-    const char *source;         /* with the RACE: read and RACE: write marks */
-    const char *location;       /* in TSan's report: "Location is global 'x'" */
-    char *const *small;         /* arguments for a short run */
-    char *const *always;        /* arguments for every run (NULL: none) */
+    char name[160];             /* the test's name */
+    char lab[32], kase[32];     /* kase: "" when the lab has no cases */
+    char program[32], option[8];
+    char args[512];             /* SPECIMEN, split into words when run */
+    char shows[16], race[64], says[128];
+    bool fuzz;
+    char source[64];            /* src/LAB_unsafe.c */
 };
 
-/* A lab's program, from labs/ or solutions/: its name, but lab 4's is
- * called primes, and is taken from solutions/. Its specimen mode is in src/
- * either way, but runs on lab 3's locked queue from the same directory,
- * which in labs/ is still an exercise. */
-static const char *program(const char *lab)
+/* The verdict line of a program's stdout (or stderr), "" if none: the
+ * last line that starts "verdict: ", without its newline. */
+static const char *verdict_of(const struct rltest_output *o)
 {
-    static char path[64];
-    snprintf(path, sizeof path, "%s", strcmp(lab, "pool") == 0 ? "solutions/primes" : "");
-    if (!path[0])
-        snprintf(path, sizeof path, "labs/%s", lab);
-    return path;
-}
-
-/* Lab 6's specimen deadlocks instead: its watchdog sees no transfer for a
- * second (-w 1), names who waits for whom on stderr, ending with the
- * cycle, and exits 3. The run is killed after 10 s if it does not. */
-static void expect_deadlock(char *const argv[])
-{
-    struct rltest_output o;
-    int status = rltest_run(argv, false, 10, &o);
-    char line[256];
-    snprintf(line, sizeof line, "%s", last_line(o.out));
-    bool cycle = strstr(o.err, "  a cycle: thread ") != NULL;
-    bool waits = strstr(o.err, " and waits for account ") != NULL;
-    char err[512];
-    snprintf(err, sizeof err, "%s", o.err);
-    rltest_output_free(&o);
-    if (status == 128 + 9)
-        fail_msg("the bank specimen was still running after 10 s: its watchdog did not stop it");
-    if (strncmp(line, "stuck after ", 12) != 0 || !strstr(line, ": a deadlock"))
-        fail_msg("last line is not 'stuck after N of M transfers: a deadlock': '%s'", line);
-    if (!cycle || !waits)
-        fail_msg("stderr does not name who holds and waits for what, and the cycle: '%s'", err);
-    assert_int_equal(status, 3);
-}
-
-/* Runs argv and checks its verdict line shows the specimen's bug: exit 1
- * and updates or items lost (or duplicated); for the bank, a deadlock. */
-static void expect_broken(const char *lab, char *const argv[])
-{
-    if (strcmp(lab, "bank") == 0) {
-        expect_deadlock(argv);
-        return;
+    static char line[512];
+    line[0] = '\0';
+    for (const char *text = o->out;; text = o->err) {
+        for (const char *p = text; (p = strstr(p, "verdict: ")) != NULL; p++)
+            if (p == text || p[-1] == '\n')
+                snprintf(line, sizeof line, "%.*s", (int)strcspn(p, "\n"), p);
+        if (line[0] || text == o->err)
+            return line;
     }
-    struct rltest_output o;
-    int status = rltest_run(argv, false, 60, &o);
-    char line[256];
-    snprintf(line, sizeof line, "%s", last_line(o.out));
-    rltest_output_free(&o);
-
-    long a = 0, b = 0, lost = 0, dup = 0;
-    bool broken = false;
-    if (strcmp(lab, "counter") == 0) {
-        if (sscanf(line, "expected %ld, got %ld (lost %ld)", &a, &b, &lost) != 3)
-            fail_msg("last line is not 'expected E, got G (lost L)': '%s'", line);
-        assert_int_equal(a - b, lost);
-        broken = lost > 0;
-    } else if (strcmp(lab, "prints") == 0) {
-        if (strncmp(line, "verdict: ", 9) != 0)
-            fail_msg("last line is not the checker's verdict: '%s'", line);
-        broken = strncmp(line, "verdict: broken at line ", 24) == 0;
-    } else if (strcmp(lab, "atomics") == 0) {
-        long rounds = 0, builds = 0, want = 0, half = 0, gets = 0, other = 0;
-        if (sscanf(line, "expected %ld, got %ld (lost %ld)", &a, &b, &lost) == 3)
-            broken = lost > 0;
-        else if (sscanf(line, "%ld rounds: %ld builds (want %ld), %ld of %ld gets half-built, "
-                        "%ld other pointers", &rounds, &builds, &want, &half, &gets,
-                        &other) == 6)
-            broken = builds != rounds || half > 0 || other > 0;
-        else
-            fail_msg("last line is neither 'expected E, got G (lost L)' nor 'N rounds: B "
-                     "builds (want N), H of G gets half-built, P other pointers': '%s'", line);
-    } else if (strcmp(lab, "pool") == 0) {
-        if (sscanf(line, "lost %ld of %ld results:", &lost, &a) == 2)
-            broken = lost > 0;
-        else if (sscanf(line, "answered %ld of %ld numbers, each once", &b, &a) == 2)
-            broken = false;
-        else
-            fail_msg("last line is neither 'lost L of N results: ...' nor 'answered N of N "
-                     "numbers, each once': '%s'", line);
-    } else {
-        if (sscanf(line, "sent %ld, received %ld, lost %ld, duplicated %ld", &a, &b,
-                   &lost, &dup) != 4)
-            fail_msg("last line is not 'sent S, received R, lost L, duplicated D': '%s'",
-                     line);
-        assert_int_equal(a - lost + dup, b);
-        broken = lost > 0 || dup > 0;
-    }
-    if (!broken)
-        fail_msg("the %s specimen came out right: '%s'", lab, line);
-    assert_int_equal(status, 1);
 }
 
-/* Fills argv: the prefix (NULL-terminated), then "-s unsafe", then the
- * specimen's small-run arguments if small, its always-arguments, and
- * "--fuzz --seed SEED" unless it has none. */
+/* Fills argv (size slots): the prefix (NULL-terminated), the program from
+ * build/VARIANT/solutions/, the case, "-s unsafe", the SPECIMEN arguments,
+ * and "--fuzz --seed SEED" if the program has --fuzz. The words point into
+ * words[], which must outlive argv. */
 static void specimen_argv(char *argv[], int size, const struct specimen *sp,
-                          char *const prefix[], bool small, char *seed)
+                          char *const prefix[], const char *variant, char *seed,
+                          char words[1024], char path[128])
 {
     int n = 0;
     for (char *const *a = prefix; *a; a++)
         argv[n++] = *a;
-    /* The strategy option: lab 4's and lab 5's programs call it a mode. */
-    argv[n++] = strcmp(sp->lab, "pool") == 0 || strcmp(sp->lab, "spinner") == 0 ? "-m" : "-s";
+    snprintf(path, 128, "build/%s/solutions/%s", variant, sp->program);
+    argv[n++] = path;
+    if (sp->kase[0])
+        argv[n++] = (char *)sp->kase;
+    argv[n++] = (char *)sp->option;
     argv[n++] = "unsafe";
-    for (char *const *a = small ? sp->small : NULL; a && *a; a++)
-        argv[n++] = *a;
-    for (char *const *a = sp->always; a && *a; a++)
-        argv[n++] = *a;
-    /* The spinner has no --fuzz: its race is shown by TSan alone. */
-    if (strcmp(sp->lab, "spinner") != 0) {
+    snprintf(words, 1024, "%s", sp->args);
+    for (char *w = strtok(words, " "); w && n < size - 4; w = strtok(NULL, " "))
+        argv[n++] = w;
+    if (sp->fuzz) {
         argv[n++] = "--fuzz";
         argv[n++] = "--seed";
         argv[n++] = seed;
@@ -164,29 +86,44 @@ static void specimen_argv(char *argv[], int size, const struct specimen *sp,
     assert_true(n < size);
 }
 
-static void broken_with_fuzz(void **state)
+/* Runs argv and checks that its verdict shows the specimen's bug. */
+static void expect_shown(const struct specimen *sp, char *const argv[])
 {
-    const struct specimen *sp = *state;
-    char prog[64];
-    snprintf(prog, sizeof prog, "build/release/%s", program(sp->lab));
-    char *const prefix[] = {prog, NULL};
-    char *argv[32];
-    specimen_argv(argv, 32, sp, prefix, false, "7");
-    expect_broken(sp->lab, argv);
+    struct rltest_output o;
+    int status = rltest_run(argv, false, 60, &o);
+    char verdict[512], err[1024];
+    snprintf(verdict, sizeof verdict, "%s", verdict_of(&o));
+    snprintf(err, sizeof err, "%s", o.err);
+    bool says = !sp->says[0] || strstr(o.out, sp->says) || strstr(o.err, sp->says);
+    rltest_output_free(&o);
+
+    char want[64];
+    snprintf(want, sizeof want, "verdict: %s: ", sp->shows);
+    if (status == 128 + 9)
+        fail_msg("the %s specimen was still running after 60 s", sp->lab);
+    if (strncmp(verdict, want, strlen(want)) != 0)
+        fail_msg("the %s specimen's verdict is not '%s...': '%s'", sp->lab, want, verdict);
+    if (!says)
+        fail_msg("the %s specimen's output does not say '%s': '%s'", sp->lab, sp->says, err);
+    assert_int_equal(status, strcmp(sp->shows, "broken") == 0 ? 1 : 3);
 }
 
-/* Pinned to one CPU, the small runs come out right without --fuzz (for the
- * counter, 49 runs in 50 here: each thread finishes within its time
- * slice), so a broken result shows the amplifier at work, not luck. */
-static void broken_on_one_cpu(void **state)
+static void shown_with_fuzz(void **state)
 {
     const struct specimen *sp = *state;
-    char prog[64];
-    snprintf(prog, sizeof prog, "build/release/%s", program(sp->lab));
-    char *const prefix[] = {"taskset", "-c", "0", prog, NULL};
-    char *argv[32];
-    specimen_argv(argv, 32, sp, prefix, true, "8");
-    expect_broken(sp->lab, argv);
+    char *const prefix[] = {NULL};
+    char *argv[64], words[1024], path[128];
+    specimen_argv(argv, 64, sp, prefix, "release", "7", words, path);
+    expect_shown(sp, argv);
+}
+
+static void shown_on_one_cpu(void **state)
+{
+    const struct specimen *sp = *state;
+    char *const prefix[] = {"taskset", "-c", "0", NULL};
+    char *argv[64], words[1024], path[128];
+    specimen_argv(argv, 64, sp, prefix, "release", "8", words, path);
+    expect_shown(sp, argv);
 }
 
 /* The text of line n of path, in a static buffer ("" if there is none). */
@@ -246,220 +183,165 @@ static bool report_read_and_write(const char *err, const char *source,
     return false;
 }
 
-static void tsan_names_both_lines(void **state)
-{
-    const struct specimen *sp = *state;
-    assert_true(rltest_find_line(sp->source, "RACE: read") > 0);
-    assert_true(rltest_find_line(sp->source, "RACE: write") > 0);
-    char prog[64];
-    snprintf(prog, sizeof prog, "build/tsan/%s", program(sp->lab));
-
-    char *const prefix[] = {"sanitizers/run", prog, NULL};
-    char *argv[32];
-    specimen_argv(argv, 32, sp, prefix, true, "1");
-    struct rltest_output o;
-    int status = rltest_run(argv, false, 120, &o);
-    bool found = report_read_and_write(o.err, sp->source, sp->location);
-    bool any = strstr(o.err, "WARNING: ThreadSanitizer: data race") != NULL;
-    rltest_output_free(&o);
-
-    assert_int_equal(status, 66); /* TSAN_OPTIONS exitcode: reports were made */
-    if (!any)
-        fail_msg("no data race reported for the %s specimen", sp->lab);
-    if (!found)
-        fail_msg("no report names '%s' with a read and a write marked RACE: in %s",
-                 sp->location, sp->source);
-}
-
-/* Lab 4's specimen races on a decision, not on memory: every access goes
- * through the queue's lock. TSan rightly reports nothing, and the results
- * are lost all the same: a race condition is not always a data race. */
-static void tsan_silent_but_broken(void **state)
-{
-    const struct specimen *sp = *state;
-    char prog[64];
-    snprintf(prog, sizeof prog, "build/tsan/%s", program(sp->lab));
-    char *const prefix[] = {"sanitizers/run", prog, NULL};
-    char *argv[32];
-    specimen_argv(argv, 32, sp, prefix, true, "1");
-    struct rltest_output o;
-    int status = rltest_run(argv, false, 120, &o);
-    bool any = strstr(o.err, "WARNING: ThreadSanitizer") != NULL;
-    char line[256];
-    snprintf(line, sizeof line, "%s", last_line(o.out));
-    rltest_output_free(&o);
-    if (any)
-        fail_msg("TSan reported something for the %s specimen", sp->lab);
-    if (strncmp(line, "lost ", 5) != 0)
-        fail_msg("the %s specimen lost nothing under TSan: '%s'", sp->lab, line);
-    assert_int_equal(status, 1);
-}
-
 /* TSan's lock-order inversion: one report whose stacks show both locking
  * lines of the specimen, marked "LOCK: first" and "LOCK: second". */
-static void tsan_names_both_locks(void **state)
+static bool report_both_locks(const char *err, const char *source)
 {
-    const struct specimen *sp = *state;
-    int first = rltest_find_line(sp->source, "LOCK: first");
-    int second = rltest_find_line(sp->source, "LOCK: second");
-    assert_true(first > 0 && second > 0);
+    int first = rltest_find_line(source, "LOCK: first");
+    int second = rltest_find_line(source, "LOCK: second");
     char at_first[128], at_second[128];
-    snprintf(at_first, sizeof at_first, " %s:%d:", sp->source, first);
-    snprintf(at_second, sizeof at_second, " %s:%d:", sp->source, second);
-    char *const prefix[] = {"sanitizers/run", "build/tsan/labs/bank", NULL};
-    char *argv[32];
-    specimen_argv(argv, 32, sp, prefix, true, "1");
-    struct rltest_output o;
-    int status = rltest_run(argv, false, 60, &o);
-    bool found = false;
-    const char *p = o.err;
-    while (!found && (p = strstr(p, "WARNING: ThreadSanitizer: lock-order-inversion")) != NULL) {
+    snprintf(at_first, sizeof at_first, " %s:%d:", source, first);
+    snprintf(at_second, sizeof at_second, " %s:%d:", source, second);
+    const char *p = err;
+    while ((p = strstr(p, "WARNING: ThreadSanitizer: lock-order-inversion")) != NULL) {
         const char *end = strstr(p, "==================");
         if (!end)
             end = p + strlen(p);
         const char *a = strstr(p, at_first), *b = strstr(p, at_second);
-        found = a && b && a < end && b < end;
+        if (a && b && a < end && b < end)
+            return true;
         p = end;
     }
-    bool any = strstr(o.err, "WARNING: ThreadSanitizer: lock-order-inversion") != NULL;
-    rltest_output_free(&o);
-    assert_int_equal(status, 66); /* TSAN_OPTIONS exitcode: reports were made */
-    if (!any)
-        fail_msg("no lock-order inversion reported for the bank specimen");
-    if (!found)
-        fail_msg("no lock-order inversion names both%s and%s", at_first, at_second);
+    return false;
 }
 
-static char *const counter_small[] = {"-n", "20000", NULL};
-static char *const queue_small[] = {"-n", "2000", NULL};
-static char *const prints_small[] = {"-n", "200", NULL};
-static char *const prints_always[] = {"--verify", NULL};
+static void tsan_shows_it(void **state)
+{
+    const struct specimen *sp = *state;
+    bool locks = strcmp(sp->race, "lock-order") == 0;
+    bool none = strcmp(sp->race, "none") == 0;
+    if (locks) {
+        assert_true(rltest_find_line(sp->source, "LOCK: first") > 0);
+        assert_true(rltest_find_line(sp->source, "LOCK: second") > 0);
+    } else if (!none) {
+        assert_true(rltest_find_line(sp->source, "RACE: read") > 0);
+        assert_true(rltest_find_line(sp->source, "RACE: write") > 0);
+    }
+    char *const prefix[] = {"sanitizers/run", NULL};
+    char *argv[64], words[1024], path[128];
+    specimen_argv(argv, 64, sp, prefix, "tsan", "1", words, path);
+    struct rltest_output o;
+    int status = rltest_run(argv, false, 120, &o);
+    bool any = strstr(o.err, "WARNING: ThreadSanitizer") != NULL;
+    char location[96];
+    snprintf(location, sizeof location, "Location is %s", sp->race);
+    bool found = locks ? report_both_locks(o.err, sp->source)
+                       : report_read_and_write(o.err, sp->source, location);
+    char verdict[512];
+    snprintf(verdict, sizeof verdict, "%s", verdict_of(&o));
+    rltest_output_free(&o);
 
-static char *const spinner_small[] = {"--slow", "0.3", NULL};
+    if (none) {
+        /* No data race: every access is under a lock. */
+        char want[64];
+        snprintf(want, sizeof want, "verdict: %s: ", sp->shows);
+        if (any)
+            fail_msg("TSan reported something for the %s specimen", sp->lab);
+        if (strncmp(verdict, want, strlen(want)) != 0)
+            fail_msg("the %s specimen did not show its bug under TSan: '%s'", sp->lab, verdict);
+        return;
+    }
+    assert_int_equal(status, 66); /* TSAN_OPTIONS exitcode: reports were made */
+    if (!any)
+        fail_msg("no report for the %s specimen", sp->lab);
+    if (!found && locks)
+        fail_msg("no lock-order inversion names both lines marked LOCK: in %s", sp->source);
+    if (!found)
+        fail_msg("no report names '%s' with a read and a write marked RACE: in %s",
+                 location, sp->source);
+}
 
-static char *const pool_small[] = {"-w", "4", "1009", "1013", "1019", "1021", "1031", "1033",
-                                   "1039", "1049", "1051", "1061", "1063", "1069", "1087",
-                                   "1091", "1093", "1097", NULL};
-static char *const pool_always[] = {"1000003", "1000033", "1000037", "1000039", NULL};
+/* Reads build/labs.table into specimens (at most max). */
+static int read_table(struct specimen *specimens, int max)
+{
+    FILE *f = fopen("build/labs.table", "r");
+    if (!f) {
+        fprintf(stderr, "test_specimens: build/labs.table: not there (make build/labs.table; "
+                        "run from the top of the tree)\n");
+        exit(2);
+    }
+    char line[2048];
+    int n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *field[12];
+        int k = 0;
+        for (char *p = line; k < 12; k++) {
+            field[k] = p;
+            char *bar = strchr(p, '|');
+            if (!bar) {
+                k++;
+                break;
+            }
+            *bar = '\0';
+            p = bar + 1;
+        }
+        if (k != 11) {
+            fprintf(stderr, "test_specimens: build/labs.table: %d fields, want 11\n", k);
+            exit(2);
+        }
+        /* lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz */
+        struct specimen *sp = &specimens[n++];
+        memset(sp, 0, sizeof *sp);
+        snprintf(sp->lab, sizeof sp->lab, "%s", field[0]);
+        snprintf(sp->kase, sizeof sp->kase, "%s", strcmp(field[1], "-") ? field[1] : "");
+        snprintf(sp->program, sizeof sp->program, "%s", field[2]);
+        snprintf(sp->option, sizeof sp->option, "%s", field[3]);
+        snprintf(sp->args, sizeof sp->args, "%s", field[6]);
+        snprintf(sp->shows, sizeof sp->shows, "%s", field[7]);
+        snprintf(sp->race, sizeof sp->race, "%s", field[8]);
+        snprintf(sp->says, sizeof sp->says, "%s", field[9]);
+        sp->fuzz = strcmp(field[10], "no") != 0;
+        snprintf(sp->source, sizeof sp->source, "src/%s_unsafe.c", sp->lab);
+    }
+    fclose(f);
+    return n;
+}
 
-/* Lab 7's program takes its case first; its publish specimen, like lab 5's,
- * does no visible damage in a release build, and TSan alone shows it. */
-static char *const atomics_publish[] = {"publish", NULL};
-static char *const atomics_once[] = {"once", NULL};
-static char *const atomics_volatile[] = {"volatile", NULL};
-static char *const atomics_small_rounds[] = {"-n", "200", NULL};
-static char *const atomics_small_adds[] = {"-n", "20000", NULL};
-
-static char *const bank_small[] = {"-n", "20000", NULL};
-static char *const bank_always[] = {"-w", "1", NULL};
-
-static struct specimen specimens[] = {
-    {{"counter: unsafe loses updates with --fuzz"}, "counter",
-     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small, NULL},
-    {{"counter: unsafe loses updates with --fuzz on one CPU"}, "counter",
-     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small, NULL},
-    {{"counter: TSan names unsafe_count, its read and its write"}, "counter",
-     "src/counter_unsafe.c", "Location is global 'unsafe_count'", counter_small, NULL},
-    {{"queue: unsafe loses or duplicates items with --fuzz"}, "queue",
-     "src/queue_unsafe.c", "Location is heap block", queue_small, NULL},
-    {{"queue: unsafe loses or duplicates items with --fuzz on one CPU"}, "queue",
-     "src/queue_unsafe.c", "Location is heap block", queue_small, NULL},
-    {{"queue: TSan names a racing read and write of the ring"}, "queue",
-     "src/queue_unsafe.c", "Location is heap block", queue_small, NULL},
-    {{"prints: unsafe breaks records with --fuzz"}, "prints",
-     "src/prints_unsafe.c", "Location is global 'unsafe_count'", prints_small,
-     prints_always},
-    {{"prints: unsafe breaks records with --fuzz on one CPU"}, "prints",
-     "src/prints_unsafe.c", "Location is global 'unsafe_count'", prints_small,
-     prints_always},
-    {{"prints: TSan names unsafe_count, its read and its write"}, "prints",
-     "src/prints_unsafe.c", "Location is global 'unsafe_count'", prints_small,
-     prints_always},
-    {{"pool: unsafe loses results with --fuzz"}, "pool", "src/pool_unsafe.c", NULL,
-     pool_small, pool_always},
-    {{"pool: unsafe loses results with --fuzz on one CPU"}, "pool", "src/pool_unsafe.c",
-     NULL, pool_small, pool_always},
-    {{"pool: unsafe loses results under TSan, which reports nothing (no data race)"},
-     "pool", "src/pool_unsafe.c", NULL, pool_small, pool_always},
-    {{"spinner: TSan names unsafe_done, its read and its write"}, "spinner",
-     "src/spinner_unsafe.c", "Location is global 'unsafe_done'", spinner_small, NULL},
-    {{"bank: unsafe deadlocks with --fuzz; the watchdog names the cycle, exit 3"}, "bank",
-     "src/bank_unsafe.c", NULL, bank_small, bank_always},
-    {{"bank: unsafe deadlocks with --fuzz on one CPU"}, "bank", "src/bank_unsafe.c", NULL,
-     bank_small, bank_always},
-    {{"bank: TSan reports a lock-order inversion naming both locking lines"}, "bank",
-     "src/bank_unsafe.c", NULL, bank_small, bank_always},
-    {{"atomics once: unsafe builds twice or hands out half-built objects with --fuzz"},
-     "atomics", "src/atomics_unsafe.c", "Location is global 'unsafe_instance'",
-     atomics_small_rounds, atomics_once},
-    {{"atomics once: the same on one CPU"}, "atomics", "src/atomics_unsafe.c",
-     "Location is global 'unsafe_instance'", atomics_small_rounds, atomics_once},
-    {{"atomics once: TSan names unsafe_instance, its read and its write"}, "atomics",
-     "src/atomics_unsafe.c", "Location is global 'unsafe_instance'", atomics_small_rounds,
-     atomics_once},
-    {{"atomics volatile: unsafe loses updates with --fuzz"}, "atomics",
-     "src/atomics_unsafe.c", "Location is global 'unsafe_count'", atomics_small_adds,
-     atomics_volatile},
-    {{"atomics volatile: the same on one CPU"}, "atomics", "src/atomics_unsafe.c",
-     "Location is global 'unsafe_count'", atomics_small_adds, atomics_volatile},
-    {{"atomics volatile: TSan names unsafe_count, its read and its write"}, "atomics",
-     "src/atomics_unsafe.c", "Location is global 'unsafe_count'", atomics_small_adds,
-     atomics_volatile},
-    {{"atomics publish: TSan names unsafe_slots, its read and its write"}, "atomics",
-     "src/atomics_unsafe.c", "Location is global 'unsafe_slots'", atomics_small_rounds,
-     atomics_publish},
-};
+enum { MAX_SPECIMENS = 32, TESTS_EACH = 3 };
 
 int main(int argc, char **argv)
 {
-    struct CMUnitTest counter_tests[] = {
-        RLTEST(broken_with_fuzz, &specimens[0]),
-        RLTEST(broken_on_one_cpu, &specimens[1]),
-        RLTEST(tsan_names_both_lines, &specimens[2]),
-    };
-    struct CMUnitTest queue_tests[] = {
-        RLTEST(broken_with_fuzz, &specimens[3]),
-        RLTEST(broken_on_one_cpu, &specimens[4]),
-        RLTEST(tsan_names_both_lines, &specimens[5]),
-    };
-    struct CMUnitTest prints_tests[] = {
-        RLTEST(broken_with_fuzz, &specimens[6]),
-        RLTEST(broken_on_one_cpu, &specimens[7]),
-        RLTEST(tsan_names_both_lines, &specimens[8]),
-    };
-    struct CMUnitTest pool_tests[] = {
-        RLTEST(broken_with_fuzz, &specimens[9]),
-        RLTEST(broken_on_one_cpu, &specimens[10]),
-        RLTEST(tsan_silent_but_broken, &specimens[11]),
-    };
-    /* Lab 5's specimen computes the right answer in a release build: its
-     * race is undefined behaviour that this build happens to survive, and
-     * TSan is what shows it. */
-    struct CMUnitTest spinner_tests[] = {
-        RLTEST(tsan_names_both_lines, &specimens[12]),
-    };
-    struct CMUnitTest bank_tests[] = {
-        RLTEST(broken_with_fuzz, &specimens[13]),
-        RLTEST(broken_on_one_cpu, &specimens[14]),
-        RLTEST(tsan_names_both_locks, &specimens[15]),
-    };
-    struct CMUnitTest atomics_tests[] = {
-        RLTEST(broken_with_fuzz, &specimens[16]),
-        RLTEST(broken_on_one_cpu, &specimens[17]),
-        RLTEST(tsan_names_both_lines, &specimens[18]),
-        RLTEST(broken_with_fuzz, &specimens[19]),
-        RLTEST(broken_on_one_cpu, &specimens[20]),
-        RLTEST(tsan_names_both_lines, &specimens[21]),
-        RLTEST(tsan_names_both_lines, &specimens[22]),
-    };
-    const struct rltest_group groups[] = {
-        {"counter", NULL, counter_tests, 3, false},
-        {"queue", NULL, queue_tests, 3, false},
-        {"prints", NULL, prints_tests, 3, false},
-        {"pool", NULL, pool_tests, 3, false},
-        {"spinner", NULL, spinner_tests, 1, false},
-        {"bank", NULL, bank_tests, 3, false},
-        {"atomics", NULL, atomics_tests, 7, false},
-    };
-    return rltest_main(argc, argv, groups, 7);
+    static struct specimen specimens[MAX_SPECIMENS][TESTS_EACH];
+    static struct CMUnitTest tests[MAX_SPECIMENS][TESTS_EACH];
+    static struct rltest_group groups[MAX_SPECIMENS];
+    static char group_names[MAX_SPECIMENS][64];
+    struct specimen rows[MAX_SPECIMENS];
+    int n = read_table(rows, MAX_SPECIMENS);
+    static void (*const fns[TESTS_EACH])(void **) = {shown_with_fuzz, shown_on_one_cpu,
+                                                     tsan_shows_it};
+    for (int i = 0; i < n; i++) {
+        const struct specimen *r = &rows[i];
+        char who[64];
+        snprintf(who, sizeof who, "%s%s%s", r->lab, r->kase[0] ? " " : "", r->kase);
+        snprintf(group_names[i], sizeof group_names[i], "%s%s%s", r->lab, r->kase[0] ? "-" : "",
+                 r->kase);
+        int k = 0;
+        for (int t = 0; t < TESTS_EACH; t++) {
+            bool release = t < 2;
+            if (release && strcmp(r->shows, "ok") == 0)
+                continue; /* no visible damage in a release build: TSan shows it */
+            struct specimen *sp = &specimens[i][k];
+            *sp = *r;
+            if (t == 0)
+                snprintf(sp->name, sizeof sp->name, "%s: the specimen's verdict is %s, with --fuzz",
+                         who, r->shows);
+            else if (t == 1)
+                snprintf(sp->name, sizeof sp->name, "%s: the same on one CPU", who);
+            else if (strcmp(r->race, "none") == 0)
+                snprintf(sp->name, sizeof sp->name,
+                         "%s: TSan reports nothing (no data race), the verdict is %s all the "
+                         "same", who, r->shows);
+            else if (strcmp(r->race, "lock-order") == 0)
+                snprintf(sp->name, sizeof sp->name,
+                         "%s: TSan reports a lock-order inversion naming both locking lines", who);
+            else
+                snprintf(sp->name, sizeof sp->name,
+                         "%s: TSan names %s, its read and its write", who, r->race);
+            sp->base.name = sp->name;
+            tests[i][k++] = (struct CMUnitTest)RLTEST(fns[t], sp);
+        }
+        groups[i] = (struct rltest_group){group_names[i], NULL, tests[i], (size_t)k, false};
+    }
+    return rltest_main(argc, argv, groups, (size_t)n);
 }
