@@ -4,7 +4,9 @@
 # Build variants, each in its own directory under build/:
 #   release  -O2, no sanitizer: the programs and the benchmarks
 #   tsan     ThreadSanitizer: programs and tests (with sanitizers/c11threads.c,
-#            so TSan sees C11 mtx_t locks too)
+#            so TSan sees C11 mtx_t locks too); the tests link the exercise
+#            as the shake build compiled it (the same instrumentation, at
+#            -O2 as graded: one compile fewer per graded file)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer: tests
 #   shake    -O2 tests whose exercise file is compiled with TSan's
 #            instrumentation but linked with src/shake.c, which turns every
@@ -208,15 +210,16 @@ define lab_rules
 $(eval B := build/$(1)/$(call bdir,$(2)))
 $(eval EX_OBJS := $(3:%=$(B)/%.o) $($(3)_USES:%=$(B)/%.o))
 $(eval KIT_OBJS := $($(3)_COMMON:%=build/$(1)/common/%.o) build/$(1)/common/racelab.o)
+$(eval SHAKE_EX_OBJS := $(3:%=build/shake/$(call bdir,$(2))/%.o) \
+                        $($(3)_USES:%=build/shake/$(call bdir,$(2))/%.o))
 $(B)/$(call prog,$(3)): build/$(1)/common/$(3)_main.o $(EX_OBJS) $(B)/impl_dir.o \
                         $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
-$(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o $(EX_OBJS) \
+$(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o \
+                $(if $(filter tsan,$(1)),$(SHAKE_EX_OBJS),$(EX_OBJS)) \
                 $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
-$(B)/explore_$(3): build/$(1)/tests/explore_$(3).o \
-                   $(3:%=build/shake/$(call bdir,$(2))/%.o) \
-                   $($(3)_USES:%=build/shake/$(call bdir,$(2))/%.o) \
+$(B)/explore_$(3): build/$(1)/tests/explore_$(3).o $(SHAKE_EX_OBJS) \
                    $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
 $(B)/bench_$(3): build/$(1)/bench/bench_$(3).o $(EX_OBJS) $(KIT_OBJS) | $$$$(@D)/
