@@ -149,7 +149,7 @@ pool_DEMO := -w 4 --fuzz --seed 1 1000000007 1000000011 10000000019 10000000021 
              99999999977 99999999999 999999999989 999999999999 4294967291 4294967297 \
              2147483647 2147483649 100000000003 100000000005 1000000000039 1000000000041
 # spinner's strategy is a mode too; --cpu reuses lab 4's is_prime.
-spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinner_check \
+spinner_COMMON := spinner_run spinner_shared spinner_unsafe spinner_process spinner_loop spinner_check \
                   pool_prime
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5
