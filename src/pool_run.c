@@ -18,25 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct pool_mode pool_modes[] = {
-    {"unsafe", "the specimen: threads, with a collector that stops when the job\n"
-               "              queue looks empty (try it with --fuzz)", true},
-    {"threads", "worker threads, job and result queues, poison pills (labs/pool.c)",
-     true},
-    {"processes", "forked workers, a pipe in and a pipe out each", false},
-    {"futures", "an executor: submit every number, get each future in order", true},
-    {"sequential", "one number after another, no pool: the baseline", true},
-    {NULL, NULL, false},
-};
-
-const struct pool_mode *pool_find(const char *name)
-{
-    for (const struct pool_mode *m = pool_modes; m->name; m++)
-        if (strcmp(m->name, name) == 0)
-            return m;
-    return NULL;
-}
-
 /* ---- sequential --------------------------------------------------------- */
 
 void pool_sequential_run(const struct pool_config *cfg)
@@ -182,6 +163,65 @@ void pool_futures_run(const struct pool_config *cfg)
     free(jobs);
 }
 
+/* ---- the modes ----------------------------------------------------------- */
+
+/* Each mode's run in the one shape the table holds. */
+static void run_sequential(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_sequential_run(cfg);
+}
+
+static void run_unsafe(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_threads_run(cfg, true);
+}
+
+static void run_threads(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_threads_run(cfg, false);
+}
+
+static void run_processes(const struct pool_config *cfg, bool *interrupted)
+{
+    pool_processes_run(cfg, interrupted);
+}
+
+static void run_futures(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_futures_run(cfg);
+}
+
+/* A mode is one row: what differs between modes is here, and nowhere else
+ * compares their names. */
+const struct pool_mode pool_modes[] = {
+    {.name = "unsafe",
+     .about = "the specimen: threads, with a collector that stops when the job\n"
+              "              queue looks empty (try it with --fuzz)",
+     .run = run_unsafe, .pool = true, .on_queue = true, .watched = true},
+    {.name = "threads",
+     .about = "worker threads, job and result queues, poison pills (labs/pool.c)",
+     .run = run_threads, .pool = true, .on_queue = true, .watched = true},
+    {.name = "processes", .about = "forked workers, a pipe in and a pipe out each",
+     .run = run_processes, .pool = true, .killable = true},
+    {.name = "futures", .about = "an executor: submit every number, get each future in order",
+     .run = run_futures, .pool = true, .on_queue = true, .watched = true},
+    {.name = "sequential", .about = "one number after another, no pool: the baseline",
+     .run = run_sequential},
+    {.name = NULL},
+};
+
+const struct pool_mode *pool_find(const char *name)
+{
+    for (const struct pool_mode *m = pool_modes; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}
+
 /* ---- the driver --------------------------------------------------------- */
 
 /* Every result is matched against the numbers sent: sorted, so a number
@@ -246,9 +286,8 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
     struct pool_config run = *cfg;
     run.report = tally_report;
     run.ctx = &t;
-    const char *name = cfg->mode->name;
     /* Threads built from exercise code are watched (see watched_check). */
-    bool watched = cfg->mode->uses_threads && strcmp(name, "sequential") != 0;
+    bool watched = cfg->mode->watched;
     atomic_store_explicit(&watch.checked, 0, memory_order_relaxed);
     atomic_store_explicit(&watch.reported, 0, memory_order_relaxed);
     watch.count = cfg->count;
@@ -259,14 +298,7 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
         rl_watchdog_start(&watch.dog, 3); /* the stuck threads cannot be joined */
     }
     int64_t t0 = rl_now_ns();
-    if (strcmp(name, "sequential") == 0)
-        pool_sequential_run(&run);
-    else if (strcmp(name, "unsafe") == 0 || strcmp(name, "threads") == 0)
-        pool_threads_run(&run, strcmp(name, "unsafe") == 0);
-    else if (strcmp(name, "futures") == 0)
-        pool_futures_run(&run);
-    else
-        pool_processes_run(&run, &out.interrupted);
+    cfg->mode->run(&run, &out.interrupted);
     out.seconds = (double)(rl_now_ns() - t0) / 1e9;
     if (watched)
         rl_watchdog_stop(&watch.dog);
