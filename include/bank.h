@@ -67,6 +67,10 @@ struct bank {
      * try-lock, until it takes a lock), or -1; relaxed. */
     _Atomic int waits_for[BANK_TELLERS];
     _Atomic long progress;  /* transfers done, for the watchdog; relaxed */
+    /* The auditor's progress, for the watchdog: each account it holds for
+     * the first time in an audit; relaxed. A slow audit is not a stuck
+     * one, and one that retries forever does not count twice. */
+    _Atomic long audit_steps;
 };
 
 /* ---- locking an account: use only these -------------------------------- */

@@ -193,10 +193,23 @@ void futures_shutdown(struct futures *ex);
 
 /* ---- the lab driver (src/pool_run.c) ----------------------------------- */
 
+struct pool_config;
+
+/* One mode: its name and everything the driver and the program do
+ * differently for it, so a new mode is one more row in pool_modes. */
 struct pool_mode {
     const char *name;  /* "threads" */
     const char *about; /* one line for --help */
-    bool uses_threads; /* runs in this process's threads (TSan can judge it) */
+    /* Runs cfg: every result goes to cfg->report; sets *interrupted when
+     * SIGINT or SIGTERM stopped it. */
+    void (*run)(const struct pool_config *cfg, bool *interrupted);
+    bool pool;         /* a pool of cfg->workers workers (the settings line
+                          says how many); false: the caller's thread alone */
+    bool on_queue;     /* runs on lab 3's locked queue: the program checks
+                          the queue works before it starts */
+    bool watched;      /* its threads run exercise code: pool_run's watchdog
+                          ends a run that gets stuck (exit 3) */
+    bool killable;     /* its workers are processes: --crash may kill one */
     const char *kit_file; /* the kit's own code, no exercise in it: its file
                              (for --list); NULL: the specimen or an exercise */
 };

@@ -13,7 +13,9 @@
  *     monotonic clock, join them;
  *   - the race-window amplifier ("fuzz"): rl_fuzz("name") marks a point where
  *     a race can bite; with fuzzing on, each call may yield or sleep briefly,
- *     chosen by a per-thread random stream that --seed makes repeatable.
+ *     chosen by a per-thread random stream that --seed makes repeatable;
+ *   - the progress watchdog: when a count the workers bump stands still for
+ *     a while, it says what is stuck and ends the run, so nothing hangs.
  */
 #ifndef RACELAB_H
 #define RACELAB_H
@@ -238,5 +240,77 @@ void rl_fuzz_stall(const char *point, long min_us, long max_us);
 typedef void rl_fuzz_hook(const char *point, unsigned stream,
                           enum rl_fuzz_action action);
 void rl_fuzz_set_hook(rl_fuzz_hook *hook);
+
+/* ---- the progress watchdog ---------------------------------------------- */
+
+/*
+ * One watchdog for every "nothing has moved for a while: say what is stuck
+ * and stop" in the kit: the lab programs and drivers (queue, primes, bank),
+ * the tests' per-test watchdog and their watched runs (tests/rltest.c).
+ *
+ * The owner fills in the first five fields and leaves the rest zero (a
+ * designated initialiser does), then either
+ *   - rl_watchdog_start: a thread watches while the owner works. When it
+ *     fires it flushes stdout, describes, flushes again and ends the process
+ *     with _exit(exit_status), since the stuck threads cannot be joined.
+ *     rl_watchdog_stop ends the watch.
+ *   - rl_watchdog_watch: the calling thread watches until done(arg) is true
+ *     (it asks every 2 ms). When it fires it describes and returns false;
+ *     the owner decides what then.
+ *
+ * It fires once progress(ctx) has returned one value for quiet_ms on end
+ * while no hold was on. A hold (rl_watchdog_hold .. rl_watchdog_release)
+ * says standing still is fine for now: a long computation that moves no
+ * count, or nothing to watch between two tests; the quiet period starts
+ * again at the last release. With progress NULL nothing moves, and
+ * quiet_ms is a deadline counted from the start, or from the last release.
+ *
+ * progress, describe and clock run while the watchdog's lock is held (in
+ * the watching thread; clock in rl_watchdog_release too), and hold and
+ * release take that lock: so they must not hold or release, whatever the
+ * owner wrote before a release is visible to describe, and no hold can
+ * slip in while the watchdog fires.
+ */
+struct rl_watchdog {
+    long (*progress)(void *ctx);  /* a count that moves as the work does; NULL: none */
+    void (*describe)(void *ctx, long progress); /* says what is stuck: called once,
+                                     when it fires, with the count; may be NULL */
+    void *ctx;                    /* for progress, describe and clock */
+    long quiet_ms;                /* fire after the count stood still this long (> 0) */
+    int64_t (*clock)(void *ctx);  /* the time in ns; NULL: rl_now_ns. For tests
+                                     that drive the clock themselves. */
+
+    /* The runtime's own: leave them zero. Guarded by lock (made by
+     * rl_watchdog_start and rl_watchdog_watch). */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;          /* signalled by rl_watchdog_stop */
+    pthread_t thread;
+    long last;                    /* the count at the last look */
+    int64_t still_since;          /* when the count last moved, or a hold ended */
+    int holds;
+    int exit_status;
+    bool fired, stopping;
+};
+
+/* A progress function for a ctx that points to an _Atomic long the workers
+ * bump (relaxed): items moved, transfers done. */
+long rl_watchdog_count(void *ctx);
+
+/* Starts a thread that watches wd until rl_watchdog_stop; if it fires, the
+ * process ends with _exit(exit_status), after describe. */
+void rl_watchdog_start(struct rl_watchdog *wd, int exit_status);
+
+/* Stops and joins the thread; wd may then be started again. */
+void rl_watchdog_stop(struct rl_watchdog *wd);
+
+/* Watches in the calling thread until done(arg) returns true (true), or
+ * until it fires (false, after describe). Holds may be taken meanwhile, by
+ * other threads or by done itself. */
+bool rl_watchdog_watch(struct rl_watchdog *wd, bool (*done)(void *arg), void *arg);
+
+/* A hold: while at least one is on, the watchdog does not fire. Any thread
+ * may take one, between start and stop or during a watch. */
+void rl_watchdog_hold(struct rl_watchdog *wd);
+void rl_watchdog_release(struct rl_watchdog *wd);
 
 #endif /* RACELAB_H */

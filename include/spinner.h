@@ -111,7 +111,7 @@ int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats
  * NULL, or what is wrong (a static buffer); sets *frames. */
 const char *spinner_check_output(const char *text, bool tty, bool answered, long *frames);
 
-/* ---- shared by the modes (src/spinner_run.c) ---------------------------- */
+/* ---- shared by the modes (src/spinner_shared.c) ------------------------- */
 
 /* One run's context: what every mode's code needs. */
 struct spinner_ctx {
@@ -139,8 +139,8 @@ bool spinner_interrupted(const struct spinner_ctx *ctx);
 bool spinner_nap(struct spinner_ctx *ctx, long ms);
 
 /* The modes that live in files of their own (thread, unsafe and flag are
- * in spinner_run.c). Each returns the answer, -1 when interrupted, or -2
- * when the spinner failed. */
+ * in spinner_run.c, whose table of modes calls these). Each returns the
+ * answer, -1 when interrupted, or -2 when the spinner failed. */
 int spinner_process_run(struct spinner_ctx *ctx);
 int spinner_loop_run(struct spinner_ctx *ctx);
 

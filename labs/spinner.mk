@@ -3,7 +3,8 @@ LABS += spinner
 spinner_NUMBER := 5
 spinner_TITLE := the spinner: a thread, a process, an event loop, a done flag
 # --cpu reuses lab 4's is_prime.
-spinner_COMMON := spinner_run spinner_unsafe spinner_process spinner_loop spinner_check \
+spinner_COMMON := spinner_run spinner_shared spinner_unsafe spinner_process spinner_loop \
+                  spinner_check \
                   pool_prime
 spinner_SOPT := -m
 spinner_DEMO := --slow 0.5

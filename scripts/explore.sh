@@ -11,6 +11,8 @@
 set -u
 impl=$1 ex=$2 replay=$3
 shift 3
+# An IMPL outside the tree builds under build/explore/ext/ABSPATH (Makefile).
+case $impl in /*) bimpl=ext$impl ;; *) bimpl=$impl ;; esac
 have=$(make -s --no-print-directory print-explore-labs)
 all=$(make -s --no-print-directory print-labs)
 for lab in "$@"; do
@@ -30,7 +32,7 @@ for lab in "$@"; do
     *) [ $# = 1 ] && { echo "make explore: lab $lab has no explorer scenarios yet (labs with: $have)" >&2; exit 2; }
        continue ;;
     esac
-    bin=build/explore/$impl/explore_$lab
+    bin=build/explore/$bimpl/explore_$lab
     set -- "$bin"
     [ -n "$ex" ] && set -- "$@" --only "$ex"
     [ -n "$replay" ] && set -- "$@" --replay "$replay"

@@ -103,6 +103,19 @@ void bank_be_teller(int n)
     rl_fuzz_thread((unsigned)n);
 }
 
+/* The auditor's holdings in its current audit: its own, thread-local. */
+static _Thread_local int audit_held, audit_most;
+
+/* A lock taken: the holder in the books, and the auditor's progress. */
+static void took(struct bank_account *a)
+{
+    atomic_store_explicit(&a->holder, teller, memory_order_relaxed);
+    if (teller == BANK_AUDITOR && ++audit_held > audit_most) {
+        audit_most = audit_held;
+        atomic_fetch_add_explicit(&a->bank->audit_steps, 1, memory_order_relaxed);
+    }
+}
+
 void bank_lock(struct bank_account *a)
 {
     struct bank *b = a->bank;
@@ -112,7 +125,7 @@ void bank_lock(struct bank_account *a)
     rl_mutex_lock(&a->lock);
     if (teller >= 0)
         atomic_store_explicit(&b->waits_for[teller], -1, memory_order_relaxed);
-    atomic_store_explicit(&a->holder, teller, memory_order_relaxed);
+    took(a);
     /* The window in which a second teller can take the lock this one
      * wants next. */
     rl_fuzz("bank: locked");
@@ -134,13 +147,15 @@ bool bank_trylock(struct bank_account *a)
         rl_die_errno("pthread_mutex_trylock", err);
     if (teller >= 0)
         atomic_store_explicit(&a->bank->waits_for[teller], -1, memory_order_relaxed);
-    atomic_store_explicit(&a->holder, teller, memory_order_relaxed);
+    took(a);
     rl_fuzz("bank: locked");
     return true;
 }
 
 void bank_unlock(struct bank_account *a)
 {
+    if (teller == BANK_AUDITOR)
+        audit_held--;
     atomic_store_explicit(&a->holder, -1, memory_order_relaxed);
     rl_mutex_unlock(&a->lock);
     rl_fuzz("bank: unlocked");
@@ -315,6 +330,7 @@ static void *auditor_main(void *p)
     start_together(r);
     /* At least one audit, however short the run. */
     do {
+        audit_most = 0; /* a new audit: its first holds count again */
         long total = r->s->audit(r->bank);
         r->audits++;
         if (total != expected && r->bad_audits++ == 0)
@@ -323,16 +339,34 @@ static void *auditor_main(void *p)
         const struct timespec pause = {0, 200 * 1000};
         nanosleep(&pause, NULL);
     } while (!atomic_load_explicit(&r->stop, memory_order_relaxed));
-    /* release: pairs with the acquire in bank_run, which then reads the
-     * counts above. */
+    /* release: pairs with the acquire in auditor_finished; bank_run then
+     * reads the counts above. */
     atomic_store_explicit(&r->auditor_done, true, memory_order_release);
     return NULL;
 }
 
-static void tick(void)
+/* What the runtime's watchdog watches: the transfers and the auditor's
+ * steps, until every teller is done; then, with nothing left to count,
+ * the auditor's last audit. */
+static long transfers_done(void *ctx)
 {
-    const struct timespec ts = {0, 2 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    struct run *r = ctx;
+    return atomic_load_explicit(&r->bank->progress, memory_order_relaxed) +
+           atomic_load_explicit(&r->bank->audit_steps, memory_order_relaxed);
+}
+
+static bool tellers_finished(void *arg)
+{
+    struct run *r = arg;
+    return atomic_load_explicit(&r->tellers_done, memory_order_relaxed) >= r->c.threads;
+}
+
+static bool auditor_finished(void *arg)
+{
+    struct run *r = arg;
+    /* acquire: pairs with the release at the end of auditor_main, so
+     * bank_run then reads its counts. */
+    return atomic_load_explicit(&r->auditor_done, memory_order_acquire);
 }
 
 /* The watchdog's verdict: the run is stuck. The threads stay where they
@@ -372,28 +406,16 @@ struct bank_result bank_run(const struct bank_strategy *s, const struct bank_con
         rl_thread_create(&auditor, auditor_main, r);
     start_together(r);
 
-    /* The watchdog: the tellers must keep moving money. */
-    long last = -1;
-    int64_t moved_ns = rl_now_ns();
-    while (atomic_load_explicit(&r->tellers_done, memory_order_relaxed) < c->threads) {
-        tick();
-        long now = atomic_load_explicit(&r->bank->progress, memory_order_relaxed);
-        if (now != last) {
-            last = now;
-            moved_ns = rl_now_ns();
-        } else if (rl_now_ns() - moved_ns > c->stuck_ms * 1000000) {
-            return stuck(r, res);
-        }
-    }
-    /* Then the auditor must finish its last audit. */
+    /* The watchdog, in this thread: the tellers must keep moving money,
+     * then the auditor must finish its last audit within as long. */
+    struct rl_watchdog watchdog = {.progress = transfers_done, .ctx = r,
+                                   .quiet_ms = c->stuck_ms};
+    if (!rl_watchdog_watch(&watchdog, tellers_finished, r))
+        return stuck(r, res);
     atomic_store_explicit(&r->stop, true, memory_order_relaxed);
-    int64_t asked_ns = rl_now_ns();
-    /* acquire: pairs with the release at the end of auditor_main. */
-    while (!atomic_load_explicit(&r->auditor_done, memory_order_acquire)) {
-        if (rl_now_ns() - asked_ns > c->stuck_ms * 1000000)
-            return stuck(r, res);
-        tick();
-    }
+    watchdog.progress = NULL; /* a deadline: an audit moves no count */
+    if (!rl_watchdog_watch(&watchdog, auditor_finished, r))
+        return stuck(r, res);
 
     int64_t first = INT64_MAX, end = INT64_MIN;
     for (int i = 0; i < c->threads; i++) {

@@ -102,6 +102,18 @@ static void give_up(const char *fmt, ...)
     rl_verdict(RL_STUCK, "cannot run: %s", why);
 }
 
+/* The modes --crash works in, from the table: "processes". */
+static const char *killable_modes(void)
+{
+    static char names[128]; /* main thread only */
+    size_t len = 0;
+    for (const struct pool_mode *m = pool_modes; m->name; m++)
+        if (m->killable && len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                    len ? " or -m " : "", m->name);
+    return names;
+}
+
 static int default_workers(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -196,9 +208,9 @@ int main(int argc, char **argv)
         for (long i = 0; i < count; i++)
             numbers[i] = pool_book[i].n;
     }
-    if (crash_given && strcmp(m->name, "processes") != 0)
-        rl_usage_error("option --crash: only for -m processes (threads share one process: "
-                       "killing one kills all)");
+    if (crash_given && !m->killable)
+        rl_usage_error("option --crash: only for -m %s (threads share one process: "
+                       "killing one kills all)", killable_modes());
     if (crash_given) {
         bool found = false;
         for (long i = 0; i < count; i++)
@@ -207,13 +219,13 @@ int main(int argc, char **argv)
             rl_usage_error("option --crash '%" PRIu64 "': not one of the numbers to check",
                            crash_n);
     }
-    if (m->uses_threads && strcmp(m->name, "sequential") != 0 && !queue_basics_work())
+    if (m->on_queue && !queue_basics_work())
         give_up("lab 3's locked queue does not work yet (queue.c beside pool.c): -m %s "
                 "runs on it, so finish lab 3 first (make check LAB=queue)", m->name);
     seed = rl_fuzz_from_options(fuzz, seed_given, seed);
 
     printf("primes: mode %s", m->name);
-    if (strcmp(m->name, "sequential") != 0)
+    if (m->pool)
         printf(", %ld worker%s", workers, workers == 1 ? "" : "s");
     printf(", %ld number%s", count, count == 1 ? "" : "s");
     if (fuzz)

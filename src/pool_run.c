@@ -5,9 +5,9 @@
  * The threads pool is assembled here from the exercise's pieces
  * (labs/pool.c): start the workers (pool_work), put every number on the job
  * queue, collect (pool_collect, or the specimen's), stop the workers
- * (pool_stop), join them. A watchdog thread reports a pool that is stuck
- * (nothing checked, nothing reported for 5 s) and exits 3, instead of
- * hanging.
+ * (pool_stop), join them. The runtime's watchdog reports a pool that is
+ * stuck (nothing checked, nothing reported for 5 s) and exits 3, instead
+ * of hanging.
  */
 #include "pool.h"
 
@@ -17,27 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-const struct pool_mode pool_modes[] = {
-    {"unsafe", "the specimen: threads, with a collector that stops when the job\n"
-               "              queue looks empty (try it with --fuzz)", true, NULL},
-    {"threads", "worker threads, job and result queues, poison pills (labs/pool.c)",
-     true, NULL},
-    {"processes", "forked workers, a pipe in and a pipe out each", false,
-     "src/pool_processes.c"},
-    {"futures", "an executor: submit every number, get each future in order", true, NULL},
-    {"sequential", "one number after another, no pool: the baseline", true, "src/pool_run.c"},
-    {NULL, NULL, false, NULL},
-};
-
-const struct pool_mode *pool_find(const char *name)
-{
-    for (const struct pool_mode *m = pool_modes; m->name; m++)
-        if (strcmp(m->name, name) == 0)
-            return m;
-    return NULL;
-}
 
 /* ---- sequential --------------------------------------------------------- */
 
@@ -54,59 +33,49 @@ void pool_sequential_run(const struct pool_config *cfg)
 /* The watchdog: a pool built from exercise code can get stuck (a worker
  * without its pill, a lost wake-up, lab 3's queue unfinished). When no
  * number is being checked and nothing has moved for STUCK_SECONDS, the
- * program says so and exits 3 instead of hanging. */
+ * runtime's watchdog has the program say so and exit 3 instead of hanging.
+ * A check holds it: checking one large prime can take longer than that. */
 enum { STUCK_SECONDS = 5 };
 static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t changed;  /* stop; made per run by rl_cond_init, so its
-                                time-outs are on the monotonic clock */
-    int checking;            /* guarded by lock: checks running now */
-    long moves;              /* guarded by lock: checks done + rows reported */
-    bool stop;               /* guarded by lock: the run is over */
+    struct rl_watchdog dog;
+    bool on;                 /* set before the workers start, cleared after
+                                they are joined: checks hold dog */
+    _Atomic long checked;    /* atomic, relaxed: checks done */
+    _Atomic long reported;   /* atomic, relaxed: results reported */
     long count;              /* set before the watchdog starts */
-} watch = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} watch;
 
-static void watch_move(int checking_delta, long moves)
+static long watch_moves(void *ctx)
 {
-    rl_mutex_lock(&watch.lock);
-    watch.checking += checking_delta;
-    watch.moves += moves;
-    rl_mutex_unlock(&watch.lock);
+    (void)ctx;
+    return atomic_load_explicit(&watch.checked, memory_order_relaxed) +
+           atomic_load_explicit(&watch.reported, memory_order_relaxed);
+}
+
+static void watch_describe(void *ctx, long moves)
+{
+    (void)ctx;
+    (void)moves;
+    fprintf(stderr,
+            "primes: stuck: %ld of %ld results reported, no number being checked, "
+            "nothing moved for %d s (a worker without its pill? a lost wake-up? "
+            "lab 3's queue: make check LAB=queue)\n",
+            atomic_load_explicit(&watch.reported, memory_order_relaxed), watch.count,
+            STUCK_SECONDS);
+    rl_say_verdict(stdout, RL_STUCK, "%ld of %ld results, nothing moved for %d s",
+                   atomic_load_explicit(&watch.reported, memory_order_relaxed), watch.count,
+                   STUCK_SECONDS);
 }
 
 static struct pool_result watched_check(uint64_t n)
 {
-    watch_move(+1, 0);
+    if (watch.on)
+        rl_watchdog_hold(&watch.dog);
     struct pool_result r = pool_check(n);
-    watch_move(-1, 1);
+    atomic_fetch_add_explicit(&watch.checked, 1, memory_order_relaxed);
+    if (watch.on)
+        rl_watchdog_release(&watch.dog);
     return r;
-}
-
-static void *watchdog_main(void *arg)
-{
-    long *reported = arg; /* the tally's count: read under watch.lock */
-    rl_mutex_lock(&watch.lock);
-    long last = -1;
-    int64_t moved = rl_now_ns();
-    while (!watch.stop) {
-        rl_cond_timedwait(&watch.changed, &watch.lock, rl_now_ns() + 100 * 1000 * 1000);
-        if (watch.moves != last || watch.checking > 0) {
-            last = watch.moves;
-            moved = rl_now_ns();
-        } else if (!watch.stop && rl_now_ns() - moved > STUCK_SECONDS * 1000000000LL) {
-            fprintf(stderr,
-                    "primes: stuck: %ld of %ld results reported, no number being checked, "
-                    "nothing moved for %d s (a worker without its pill? a lost wake-up? "
-                    "lab 3's queue: make check LAB=queue)\n",
-                    *reported, watch.count, STUCK_SECONDS);
-            rl_say_verdict(stdout, RL_STUCK, "%ld of %ld results, nothing moved for %d s",
-                           *reported, watch.count, STUCK_SECONDS);
-            fflush(NULL);
-            _exit(3); /* the stuck threads cannot be joined */
-        }
-    }
-    rl_mutex_unlock(&watch.lock);
-    return NULL;
 }
 
 static void *worker_main(void *arg)
@@ -197,6 +166,65 @@ void pool_futures_run(const struct pool_config *cfg)
     free(jobs);
 }
 
+/* ---- the modes ----------------------------------------------------------- */
+
+/* Each mode's run in the one shape the table holds. */
+static void run_sequential(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_sequential_run(cfg);
+}
+
+static void run_unsafe(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_threads_run(cfg, true);
+}
+
+static void run_threads(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_threads_run(cfg, false);
+}
+
+static void run_processes(const struct pool_config *cfg, bool *interrupted)
+{
+    pool_processes_run(cfg, interrupted);
+}
+
+static void run_futures(const struct pool_config *cfg, bool *interrupted)
+{
+    (void)interrupted;
+    pool_futures_run(cfg);
+}
+
+/* A mode is one row: what differs between modes is here, and nowhere else
+ * compares their names. */
+const struct pool_mode pool_modes[] = {
+    {.name = "unsafe",
+     .about = "the specimen: threads, with a collector that stops when the job\n"
+              "              queue looks empty (try it with --fuzz)",
+     .run = run_unsafe, .pool = true, .on_queue = true, .watched = true},
+    {.name = "threads",
+     .about = "worker threads, job and result queues, poison pills (labs/pool.c)",
+     .run = run_threads, .pool = true, .on_queue = true, .watched = true},
+    {.name = "processes", .about = "forked workers, a pipe in and a pipe out each",
+     .run = run_processes, .pool = true, .killable = true, .kit_file = "src/pool_processes.c"},
+    {.name = "futures", .about = "an executor: submit every number, get each future in order",
+     .run = run_futures, .pool = true, .on_queue = true, .watched = true},
+    {.name = "sequential", .about = "one number after another, no pool: the baseline",
+     .run = run_sequential, .kit_file = "src/pool_run.c"},
+    {.name = NULL},
+};
+
+const struct pool_mode *pool_find(const char *name)
+{
+    for (const struct pool_mode *m = pool_modes; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}
+
 /* ---- the driver --------------------------------------------------------- */
 
 /* Every result is matched against the numbers sent: sorted, so a number
@@ -219,10 +247,8 @@ static int cmp_u64(const void *a, const void *b)
 static void tally_report(void *arg, const struct pool_result *r)
 {
     struct tally *t = arg;
-    rl_mutex_lock(&watch.lock);
-    t->out->reported++; /* read by the watchdog */
-    watch.moves++;
-    rl_mutex_unlock(&watch.lock);
+    t->out->reported++;
+    atomic_fetch_add_explicit(&watch.reported, 1, memory_order_relaxed);
     /* The first entry equal to r->n, then the first of those not answered. */
     long lo = 0, hi = t->count;
     while (lo < hi) {
@@ -263,36 +289,23 @@ struct pool_outcome pool_run(const struct pool_config *cfg)
     struct pool_config run = *cfg;
     run.report = tally_report;
     run.ctx = &t;
-    const char *name = cfg->mode->name;
-    /* Threads built from exercise code are watched (see watchdog_main). */
-    bool watched = cfg->mode->uses_threads && strcmp(name, "sequential") != 0;
-    pthread_t watchdog;
-    watch.checking = 0;
-    watch.moves = 0;
-    watch.stop = false;
+    /* Threads built from exercise code are watched (see watched_check). */
+    bool watched = cfg->mode->watched;
+    atomic_store_explicit(&watch.checked, 0, memory_order_relaxed);
+    atomic_store_explicit(&watch.reported, 0, memory_order_relaxed);
     watch.count = cfg->count;
+    watch.on = watched;
     if (watched) {
-        rl_cond_init(&watch.changed);
-        rl_thread_create(&watchdog, watchdog_main, &out.reported);
+        watch.dog = (struct rl_watchdog){.progress = watch_moves, .describe = watch_describe,
+                                         .quiet_ms = STUCK_SECONDS * 1000};
+        rl_watchdog_start(&watch.dog, 3); /* the stuck threads cannot be joined */
     }
     int64_t t0 = rl_now_ns();
-    if (strcmp(name, "sequential") == 0)
-        pool_sequential_run(&run);
-    else if (strcmp(name, "unsafe") == 0 || strcmp(name, "threads") == 0)
-        pool_threads_run(&run, strcmp(name, "unsafe") == 0);
-    else if (strcmp(name, "futures") == 0)
-        pool_futures_run(&run);
-    else
-        pool_processes_run(&run, &out.interrupted);
+    cfg->mode->run(&run, &out.interrupted);
     out.seconds = (double)(rl_now_ns() - t0) / 1e9;
-    if (watched) {
-        rl_mutex_lock(&watch.lock);
-        watch.stop = true;
-        rl_cond_broadcast(&watch.changed);
-        rl_mutex_unlock(&watch.lock);
-        rl_thread_join(watchdog, NULL);
-        rl_cond_destroy(&watch.changed);
-    }
+    if (watched)
+        rl_watchdog_stop(&watch.dog);
+    watch.on = false;
 
     for (long i = 0; i < cfg->count; i++)
         if (t.answered[i] == 0) {

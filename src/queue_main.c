@@ -16,36 +16,18 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
-#include <unistd.h>
 
 enum { STALL_SECONDS = 10 };
 
-static _Atomic long progress; /* atomic, relaxed: items moved so far */
-static atomic_bool finished;  /* atomic, relaxed: the run is over, stop watching */
-
 /* The program never hangs, whatever the queue does: if no item moves for
- * STALL_SECONDS, say so and leave. */
-static void *stall_watch(void *arg)
+ * STALL_SECONDS, the runtime's watchdog prints this and exits 3. */
+static void describe_stall(void *ctx, long moves)
 {
-    (void)arg;
-    long last = -1;
-    int still = 0;
-    while (!atomic_load_explicit(&finished, memory_order_relaxed)) {
-        const struct timespec tick = {0, 50 * 1000 * 1000};
-        nanosleep(&tick, NULL);
-        long now = atomic_load_explicit(&progress, memory_order_relaxed);
-        still = now == last ? still + 1 : 0;
-        last = now;
-        if (still >= STALL_SECONDS * 20) {
-            fprintf(stderr, "queue: no item moved for %d seconds after %ld moves: "
-                    "a deadlock, or a waiter nobody wakes\n", STALL_SECONDS, now);
-            rl_say_verdict(stdout, RL_STUCK, "no item moved for %d s after %ld moves",
-                           STALL_SECONDS, now);
-            _exit(3);
-        }
-    }
-    return NULL;
+    (void)ctx;
+    fprintf(stderr, "queue: no item moved for %d seconds after %ld moves: "
+            "a deadlock, or a waiter nobody wakes\n", STALL_SECONDS, moves);
+    rl_say_verdict(stdout, RL_STUCK, "no item moved for %d s after %ld moves", STALL_SECONDS,
+                   moves);
 }
 
 int main(int argc, char **argv)
@@ -131,11 +113,13 @@ int main(int argc, char **argv)
     printf("\n");
     fflush(stdout); /* the line shows before any TSan report */
 
-    pthread_t watch;
-    rl_thread_create(&watch, stall_watch, NULL);
+    _Atomic long progress = 0; /* atomic, relaxed: items moved so far */
+    struct rl_watchdog watchdog = {.progress = rl_watchdog_count, .ctx = &progress,
+                                   .describe = describe_stall,
+                                   .quiet_ms = STALL_SECONDS * 1000};
+    rl_watchdog_start(&watchdog, 3);
     struct queue_result r = queue_run(s, &cfg, &progress);
-    atomic_store_explicit(&finished, true, memory_order_relaxed);
-    rl_thread_join(watch, NULL);
+    rl_watchdog_stop(&watchdog);
 
     printf("time %.6f s (%.0f items/s)\n", r.seconds,
            r.seconds > 0 ? (double)r.received / r.seconds : 0.0);

@@ -1,7 +1,8 @@
 /*
  * racelab.c - the shared runtime: program set-up, option parsing, checked
- * pthread wrappers, workers behind a start barrier, and the race-window
- * amplifier. See include/racelab.h for the contract of each piece.
+ * pthread wrappers, workers behind a start barrier, the race-window
+ * amplifier and the progress watchdog. See include/racelab.h for the
+ * contract of each piece.
  */
 #define _GNU_SOURCE
 #include "racelab.h"
@@ -662,4 +663,133 @@ void rl_fuzz(const char *point)
         struct timespec ts = {0, (long)(1 + (r >> 8) % 32) * 1000};
         nanosleep(&ts, NULL);
     }
+}
+
+/* ---- the progress watchdog ---------------------------------------------- */
+
+/*
+ * One look: the watchdog's whole judgement, shared by the watching thread
+ * and rl_watchdog_watch. A moved count or a hold restarts the quiet
+ * period; a quiet period run out fires (describing once). Called with
+ * wd->lock held. Its waits are plain pthread calls, never rl_cond_*: a
+ * watchdog must not draw from the fuzz streams, or a seeded run would not
+ * repeat.
+ */
+static int64_t watchdog_now(struct rl_watchdog *wd)
+{
+    return wd->clock ? wd->clock(wd->ctx) : rl_now_ns();
+}
+
+static void watchdog_begin(struct rl_watchdog *wd)
+{
+    rl_mutex_init(&wd->lock);
+    wd->last = wd->progress ? wd->progress(wd->ctx) : 0;
+    wd->still_since = watchdog_now(wd);
+    wd->holds = 0;
+    wd->fired = false;
+    wd->stopping = false;
+}
+
+static bool watchdog_look(struct rl_watchdog *wd)
+{
+    int64_t now = watchdog_now(wd);
+    long count = wd->progress ? wd->progress(wd->ctx) : 0;
+    if (count != wd->last || wd->holds > 0) {
+        wd->last = count;
+        wd->still_since = now;
+        return false;
+    }
+    if (now - wd->still_since < (int64_t)wd->quiet_ms * 1000000)
+        return false;
+    if (!wd->fired && wd->describe) {
+        fflush(stdout); /* what the run printed comes before the account */
+        wd->describe(wd->ctx, count);
+    }
+    wd->fired = true;
+    return true;
+}
+
+long rl_watchdog_count(void *ctx)
+{
+    return atomic_load_explicit((_Atomic long *)ctx, memory_order_relaxed);
+}
+
+static void *watchdog_main(void *p)
+{
+    struct rl_watchdog *wd = p;
+    /* Looks twenty times a quiet period, at most every 0.1 s: it fires
+     * within a twentieth of the period late, and costs nothing meanwhile. */
+    long tick_ms = wd->quiet_ms / 20 < 1 ? 1 : wd->quiet_ms / 20 > 100 ? 100 : wd->quiet_ms / 20;
+    rl_mutex_lock(&wd->lock);
+    while (!wd->stopping) {
+        int64_t at = rl_now_ns() + tick_ms * 1000000;
+        struct timespec ts = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000};
+        int err = pthread_cond_timedwait(&wd->wake, &wd->lock, &ts);
+        if (err != 0 && err != ETIMEDOUT)
+            rl_die_errno("pthread_cond_timedwait", err);
+        if (!wd->stopping && watchdog_look(wd)) {
+            /* Still holding the lock: no hold or release can slip in. */
+            fflush(NULL);
+            _exit(wd->exit_status);
+        }
+    }
+    rl_mutex_unlock(&wd->lock);
+    return NULL;
+}
+
+void rl_watchdog_start(struct rl_watchdog *wd, int exit_status)
+{
+    if (wd->quiet_ms <= 0)
+        rl_die_errno("rl_watchdog_start: quiet_ms", EINVAL);
+    watchdog_begin(wd);
+    wd->exit_status = exit_status;
+    rl_cond_init(&wd->wake);
+    rl_thread_create(&wd->thread, watchdog_main, wd);
+}
+
+void rl_watchdog_stop(struct rl_watchdog *wd)
+{
+    rl_mutex_lock(&wd->lock);
+    wd->stopping = true;
+    rl_cond_signal(&wd->wake);
+    rl_mutex_unlock(&wd->lock);
+    rl_thread_join(wd->thread, NULL);
+    rl_cond_destroy(&wd->wake);
+    rl_mutex_destroy(&wd->lock);
+}
+
+bool rl_watchdog_watch(struct rl_watchdog *wd, bool (*done)(void *arg), void *arg)
+{
+    if (wd->quiet_ms <= 0)
+        rl_die_errno("rl_watchdog_watch: quiet_ms", EINVAL);
+    watchdog_begin(wd);
+    bool finished = true;
+    while (!done(arg)) {
+        const struct timespec tick = {0, 2 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+        rl_mutex_lock(&wd->lock);
+        bool stuck = watchdog_look(wd);
+        rl_mutex_unlock(&wd->lock);
+        if (stuck) {
+            finished = false;
+            break;
+        }
+    }
+    rl_mutex_destroy(&wd->lock);
+    return finished;
+}
+
+void rl_watchdog_hold(struct rl_watchdog *wd)
+{
+    rl_mutex_lock(&wd->lock);
+    wd->holds++;
+    rl_mutex_unlock(&wd->lock);
+}
+
+void rl_watchdog_release(struct rl_watchdog *wd)
+{
+    rl_mutex_lock(&wd->lock);
+    if (--wd->holds == 0)
+        wd->still_since = watchdog_now(wd);
+    rl_mutex_unlock(&wd->lock);
 }

@@ -1,9 +1,11 @@
 /*
- * spinner_run.c - lab 5's driver: the frames, slow(), Ctrl-C, and the two
- * modes that run on the exercises: thread (on the Event) and the polled
- * pair, unsafe and flag (on a done flag). spinner_process.c and
- * spinner_loop.c hold the other two modes. The contract is in
- * include/spinner.h.
+ * spinner_run.c - lab 5's driver: the run (Ctrl-C, the table of modes) and
+ * the two modes that run on the exercises: thread (on the Event) and the
+ * polled pair, unsafe and flag (on a done flag). spinner_process.c and
+ * spinner_loop.c hold the other two modes; the frames and slow(), which
+ * every mode uses, are in spinner_shared.c. Calls go one way: this file
+ * calls the mode files, they and it call spinner_shared.c, never back.
+ * The contract is in include/spinner.h.
  *
  * Ctrl-C: for the length of a run, SIGINT's handler writes a byte into a
  * pipe ("self-pipe") and nothing else - the only safe things a handler can
@@ -17,43 +19,15 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "spinner.h"
 
-#include "pool.h"
 #include "racelab.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 const char *const spinner_modes[] = {"thread", "process", "loop", "unsafe", "flag", NULL};
-
-/* ---- frames ------------------------------------------------------------ */
-
-void spinner_draw(struct spinner_ctx *ctx)
-{
-    char c = SPINNER_FRAMES[ctx->frames % 4];
-    if (ctx->o->tty)
-        fprintf(ctx->out, "\r%c %s", c, SPINNER_MESSAGE);
-    else
-        fprintf(ctx->out, "%c %s\n", c, SPINNER_MESSAGE);
-    fflush(ctx->out);
-    ctx->frames++;
-}
-
-/* On a terminal: back to the start, blanks over the frame, back again.
- * Two blanks more than the frame: after Ctrl-C the terminal has echoed
- * "^C" right after it. Otherwise each frame was a line of its own, and
- * there is nothing to clear. */
-void spinner_clear(struct spinner_ctx *ctx)
-{
-    if (ctx->o->tty)
-        fprintf(ctx->out, "\r%*s\r", (int)strlen("| " SPINNER_MESSAGE "^C"), "");
-    fflush(ctx->out);
-}
 
 /* ---- Ctrl-C ------------------------------------------------------------ */
 
@@ -71,52 +45,6 @@ static void on_sigint(int sig)
     ssize_t n = write(sigint_pipe[1], "", 1);
     (void)n;
     errno = saved;
-}
-
-bool spinner_interrupted(const struct spinner_ctx *ctx)
-{
-    struct pollfd p = {.fd = ctx->stop_fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0;
-}
-
-bool spinner_nap(struct spinner_ctx *ctx, long ms)
-{
-    int64_t deadline = rl_now_ns() + ms * 1000000;
-    for (;;) {
-        int64_t left = deadline - rl_now_ns();
-        if (left <= 0)
-            return true;
-        struct pollfd p = {.fd = ctx->stop_fd, .events = POLLIN};
-        /* Round up: a poll that wakes a hair early would just poll again. */
-        int r = poll(&p, 1, (int)((left + 999999) / 1000000));
-        if (r > 0)
-            return false;
-        if (r < 0 && errno != EINTR)
-            rl_die_errno("poll", errno);
-    }
-}
-
-/* ---- slow() ------------------------------------------------------------ */
-
-int spinner_slow(struct spinner_ctx *ctx)
-{
-    const struct spinner_options *o = ctx->o;
-    if (!o->cpu)
-        return spinner_nap(ctx, o->slow_ms) ? SPINNER_ANSWER : -1;
-    /* CPU-bound: no call here gives up the CPU. Checked again and again
-     * until slow_ms have passed; a check takes a sixth of a second, so
-     * Ctrl-C is seen within one. */
-    uint64_t n = o->cpu_prime ? o->cpu_prime : SPINNER_CPU_PRIME;
-    int64_t deadline = rl_now_ns() + o->slow_ms * 1000000;
-    do {
-        if (!pool_is_prime(n)) {
-            fprintf(stderr, "spinner: %llu is not prime?\n", (unsigned long long)n);
-            abort();
-        }
-        if (spinner_interrupted(ctx))
-            return -1;
-    } while (rl_now_ns() < deadline);
-    return SPINNER_ANSWER;
 }
 
 static void check_sys(int ret, const char *what)
@@ -227,7 +155,29 @@ static int polled_run(struct spinner_ctx *ctx, const struct spinner_flag *flag)
     return answer;
 }
 
+static int unsafe_run(struct spinner_ctx *ctx)
+{
+    return polled_run(ctx, &spinner_unsafe_flag);
+}
+
+static int flag_run(struct spinner_ctx *ctx)
+{
+    static const struct spinner_flag exercise = {done_flag_reset, done_flag_set,
+                                                 done_flag_is_set};
+    return polled_run(ctx, &exercise);
+}
+
 /* ---- the run ----------------------------------------------------------- */
+
+/* Each mode's run, in enum order (spinner_modes names them): the answer,
+ * -1 when interrupted, -2 when the spinner failed. */
+static int (*const mode_runs[])(struct spinner_ctx *ctx) = {
+    [SPINNER_THREAD] = thread_run,
+    [SPINNER_PROCESS] = spinner_process_run,
+    [SPINNER_LOOP] = spinner_loop_run,
+    [SPINNER_UNSAFE] = unsafe_run,
+    [SPINNER_FLAG] = flag_run,
+};
 
 int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats *stats)
 {
@@ -254,20 +204,9 @@ int spinner_run(const struct spinner_options *o, FILE *out, struct spinner_stats
     check_err(pthread_sigmask(SIG_UNBLOCK, &unblock, &old_mask), "pthread_sigmask");
 
     struct spinner_ctx ctx = {.o = o, .out = out, .stop_fd = sigint_pipe[0], .stats = stats};
-    int answer;
-    switch (o->mode) {
-    case SPINNER_THREAD: answer = thread_run(&ctx); break;
-    case SPINNER_PROCESS: answer = spinner_process_run(&ctx); break;
-    case SPINNER_LOOP: answer = spinner_loop_run(&ctx); break;
-    case SPINNER_UNSAFE: answer = polled_run(&ctx, &spinner_unsafe_flag); break;
-    case SPINNER_FLAG: {
-        static const struct spinner_flag exercise = {done_flag_reset, done_flag_set,
-                                                     done_flag_is_set};
-        answer = polled_run(&ctx, &exercise);
-        break;
-    }
-    default: abort();
-    }
+    if ((unsigned)o->mode >= sizeof mode_runs / sizeof mode_runs[0])
+        abort();
+    int answer = mode_runs[o->mode](&ctx);
     stats->stopped_ns = rl_now_ns();
     stats->frames = ctx.frames;
 

@@ -21,51 +21,44 @@
 
 /* ---- the watchdog ------------------------------------------------------ */
 
-/* States: idle (no test armed) -> armed (name and deadline set) -> idle.
- * The watchdog thread sleeps until the deadline of the armed test; if the
- * test is still armed then, it names the test and ends the process. */
+/* A per-test deadline is the runtime's progress watchdog with nothing to
+ * count (progress NULL): armed, it fires once the test has run its seconds
+ * since the release that armed it. Between tests it is held, so the time
+ * cmocka spends between them never counts. One watchdog thread serves the
+ * whole binary, started by the first arm.
+ * States: held (no test armed) -> released (test named, its seconds
+ * running) -> held. */
 static pthread_once_t watchdog_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t watchdog_cond;        /* signalled on arm and disarm */
-static const char *watchdog_test;           /* guarded by watchdog_lock; NULL: idle */
-static int64_t watchdog_deadline;           /* guarded by watchdog_lock */
-static int watchdog_seconds;                /* guarded by watchdog_lock */
-static bool watchdog_stopping;              /* guarded by watchdog_lock */
-static bool watchdog_started;               /* main thread only */
-static pthread_t watchdog_thread;           /* main thread only */
+static struct rl_watchdog watchdog;         /* the runtime's; started once */
+static const char *watchdog_test;           /* written while held (main
+                                               thread), read by describe */
+static int watchdog_seconds;                /* set once, before the start */
+static bool watchdog_started, watchdog_armed; /* main thread only */
 
-static void *watchdog_main(void *unused)
+static void watchdog_describe(void *ctx, long unused)
 {
+    (void)ctx;
     (void)unused;
-    rl_mutex_lock(&watchdog_lock);
-    for (;;) {
-        if (watchdog_stopping) {
-            rl_mutex_unlock(&watchdog_lock);
-            return NULL;
-        }
-        if (!watchdog_test) {
-            rl_cond_wait(&watchdog_cond, &watchdog_lock);
-            continue;
-        }
-        if (rl_cond_timedwait(&watchdog_cond, &watchdog_lock, watchdog_deadline))
-            continue;
-        if (watchdog_test && rl_now_ns() >= watchdog_deadline)
-            break;
-    }
-    /* Still holding the lock: the test cannot disarm while we report. */
     printf("[  TIMEOUT ] %s: still running after %d s (a deadlock, a lost "
            "wake-up, or waiting that never yields the CPU?)\n",
            watchdog_test, watchdog_seconds);
     fflush(stdout);
     fprintf(stderr, "watchdog: test '%s' still running after %d s: failing it\n",
             watchdog_test, watchdog_seconds);
-    _exit(124);
 }
 
+/* Seconds: RACELAB_WATCHDOG_SECONDS, else 20. */
 static void watchdog_start(void)
 {
-    rl_cond_init(&watchdog_cond);
-    rl_thread_create(&watchdog_thread, watchdog_main, NULL);
+    const char *env = getenv("RACELAB_WATCHDOG_SECONDS");
+    uint64_t seconds = 20;
+    if (env && rl_parse_u64(env, 1, 3600, &seconds) != NULL)
+        seconds = 20;
+    watchdog_seconds = (int)seconds;
+    watchdog = (struct rl_watchdog){.describe = watchdog_describe,
+                                    .quiet_ms = (long)seconds * 1000};
+    rl_watchdog_start(&watchdog, 124);
+    rl_watchdog_hold(&watchdog);
     watchdog_started = true;
 }
 
@@ -73,43 +66,31 @@ static void watchdog_start(void)
  * (valgrind would count its stack as "possibly lost"). */
 static void watchdog_stop(void)
 {
-    if (!watchdog_started)
-        return;
-    rl_mutex_lock(&watchdog_lock);
-    watchdog_stopping = true;
-    rl_cond_signal(&watchdog_cond);
-    rl_mutex_unlock(&watchdog_lock);
-    rl_thread_join(watchdog_thread, NULL);
-    rl_cond_destroy(&watchdog_cond);
+    if (watchdog_started)
+        rl_watchdog_stop(&watchdog);
 }
 
 int rltest_watchdog_arm(void **state)
 {
     const struct rltest_case *c = *state;
-    const char *env = getenv("RACELAB_WATCHDOG_SECONDS");
-    uint64_t seconds = 20;
-    if (env && rl_parse_u64(env, 1, 3600, &seconds) != NULL)
-        seconds = 20;
-
     int err = pthread_once(&watchdog_once, watchdog_start);
     if (err != 0)
         rl_die_errno("pthread_once", err);
-    rl_mutex_lock(&watchdog_lock);
-    watchdog_test = c->name;
-    watchdog_seconds = (int)seconds;
-    watchdog_deadline = rl_now_ns() + (int64_t)seconds * 1000000000;
-    rl_cond_signal(&watchdog_cond);
-    rl_mutex_unlock(&watchdog_lock);
+    if (!watchdog_armed) {
+        watchdog_test = c->name; /* held: describe cannot be running */
+        watchdog_armed = true;
+        rl_watchdog_release(&watchdog);
+    }
     return 0;
 }
 
 int rltest_watchdog_disarm(void **state)
 {
     (void)state;
-    rl_mutex_lock(&watchdog_lock);
-    watchdog_test = NULL;
-    rl_cond_signal(&watchdog_cond);
-    rl_mutex_unlock(&watchdog_lock);
+    if (watchdog_armed) {
+        watchdog_armed = false;
+        rl_watchdog_hold(&watchdog);
+    }
     return 0;
 }
 
@@ -189,22 +170,29 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
 struct watched {
     void (*fn)(void *arg);
     void *arg;
-    atomic_bool done;   /* release by the runner, acquire by the watcher */
+    atomic_bool done;   /* release by the runner, acquire by watched_done */
 };
 
 static void *watched_main(void *p)
 {
     struct watched *w = p;
     w->fn(w->arg);
-    /* release: pairs with the acquire in rltest_run_watched, which then
-     * sees everything fn wrote. */
+    /* release: pairs with the acquire in watched_done. */
     atomic_store_explicit(&w->done, true, memory_order_release);
     return NULL;
 }
 
 long rltest_count_progress(void *arg)
 {
-    return atomic_load_explicit((_Atomic long *)arg, memory_order_relaxed);
+    return rl_watchdog_count(arg);
+}
+
+static bool watched_done(void *arg)
+{
+    const struct watched *w = arg;
+    /* acquire: pairs with the release in watched_main, so the caller then
+     * sees everything fn wrote. */
+    return atomic_load_explicit(&w->done, memory_order_acquire);
 }
 
 bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
@@ -218,19 +206,10 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
     atomic_init(&w->done, false);
     pthread_t runner;
     rl_thread_create(&runner, watched_main, w);
-    long last = -1;
-    int64_t moved_ns = rl_now_ns();
-    while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
-        const struct timespec tick = {0, 10 * 1000 * 1000};
-        nanosleep(&tick, NULL);
-        long now = progress ? progress(arg) : 0;
-        if (now != last) {
-            last = now;
-            moved_ns = rl_now_ns();
-        } else if (rl_now_ns() - moved_ns > (int64_t)(stuck_s * 1e9)) {
-            return false;
-        }
-    }
+    struct rl_watchdog dog = {.progress = progress, .ctx = arg,
+                              .quiet_ms = (long)(stuck_s * 1000)};
+    if (!rl_watchdog_watch(&dog, watched_done, w))
+        return false;
     rl_thread_join(runner, NULL);
     free(w);
     return true;

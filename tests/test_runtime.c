@@ -2,7 +2,7 @@
  * test_runtime.c - the shared runtime: number and option parsing (exact
  * messages, through a real lab program), output into a closed pipe, the
  * checked pthread wrappers, the workers, the amplifier's repeatability,
- * and the watchdog itself.
+ * the progress watchdog, and the tests' own watchdog.
  *
  * Tests that run programs expect to start from the top of the tree, with
  * build/release/solutions/counter built (make test does both).
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COUNTER "build/release/solutions/counter"
@@ -399,7 +400,249 @@ static void fuzz_off_costs_nothing(void **state)
         assert_int_equal(trace_len[t], 0); /* the hook never ran */
 }
 
-/* ---- the watchdog -------------------------------------------------------- */
+/* ---- the progress watchdog ---------------------------------------------- */
+
+/* A watch on a clock the test drives: each time the watchdog asks whether
+ * the run is done, the script moves the clock on by step_ns (and the count
+ * by one if moving), and may take or release holds. So the look at which
+ * it fires is known in advance, on every machine. The watching thread is
+ * the test's main thread: every callback runs there. */
+struct dog_script {
+    struct rl_watchdog *wd;
+    int64_t now_ns;         /* the clock */
+    int64_t step_ns;        /* added at each look */
+    long count;             /* what progress says */
+    bool moving;            /* the count moves at each look */
+    int looks;              /* how many times done() was asked */
+    int last_look;          /* done() says yes after this many */
+    int hold_at[2], release_at[2]; /* looks at which to hold, release (0: never) */
+    int describes;          /* how many times describe ran */
+    long described;         /* the count it was given */
+    int described_at;       /* the look it ran after */
+};
+
+static int64_t script_clock(void *ctx)
+{
+    return ((struct dog_script *)ctx)->now_ns;
+}
+
+static long script_count(void *ctx)
+{
+    return ((struct dog_script *)ctx)->count;
+}
+
+static void script_describe(void *ctx, long count)
+{
+    struct dog_script *s = ctx;
+    s->describes++;
+    s->described = count;
+    s->described_at = s->looks;
+}
+
+static bool script_done(void *arg)
+{
+    struct dog_script *s = arg;
+    if (s->looks == s->last_look)
+        return true;
+    s->looks++;
+    s->now_ns += s->step_ns;
+    if (s->moving)
+        s->count++;
+    for (int i = 0; i < 2; i++) {
+        if (s->hold_at[i] == s->looks)
+            rl_watchdog_hold(s->wd);
+        if (s->release_at[i] == s->looks)
+            rl_watchdog_release(s->wd);
+    }
+    return false;
+}
+
+/* Watches s with a quiet period of 10 s, one second a look. */
+static bool script_watch(struct dog_script *s, bool counted)
+{
+    struct rl_watchdog wd = {.progress = counted ? script_count : NULL,
+                             .describe = script_describe, .ctx = s,
+                             .quiet_ms = 10 * 1000, .clock = script_clock};
+    s->wd = &wd;
+    s->step_ns = 1000000000;
+    return rl_watchdog_watch(&wd, script_done, s);
+}
+
+static void watchdog_fires_once_when_the_count_stands_still(void **state)
+{
+    (void)state;
+    struct dog_script s = {.count = 42, .last_look = 1000};
+    bool finished = script_watch(&s, true);
+    assert_false(finished);
+    assert_int_equal(s.describes, 1);
+    assert_int_equal(s.described, 42);
+    /* Still from 0 s: ten seconds later, at the tenth look, not before. */
+    assert_int_equal(s.described_at, 10);
+    assert_int_equal(s.looks, 10);
+}
+
+static void watchdog_keeps_quiet_while_the_count_moves(void **state)
+{
+    (void)state;
+    /* A minute on the clock, six quiet periods, and the count moves at
+     * every look: the run ends by itself. */
+    struct dog_script s = {.moving = true, .last_look = 60};
+    bool finished = script_watch(&s, true);
+    assert_true(finished);
+    assert_int_equal(s.describes, 0);
+    assert_int_equal(s.looks, 60);
+}
+
+static void watchdog_waits_out_every_hold(void **state)
+{
+    (void)state;
+    /* Two holds from the first looks, released at 20 s and 30 s: the
+     * quiet period starts at the last release. */
+    struct dog_script s = {.count = 7, .last_look = 1000, .hold_at = {1, 2},
+                           .release_at = {20, 30}};
+    bool finished = script_watch(&s, true);
+    assert_false(finished);
+    assert_int_equal(s.describes, 1);
+    assert_int_equal(s.described_at, 40);
+}
+
+static void watchdog_without_a_count_is_a_deadline(void **state)
+{
+    (void)state;
+    /* The script's count moves, but the watchdog is given none to read. */
+    struct dog_script s = {.moving = true, .last_look = 1000};
+    bool finished = script_watch(&s, false);
+    assert_false(finished);
+    assert_int_equal(s.described, 0);
+    assert_int_equal(s.described_at, 10);
+}
+
+/* The watching thread, in a process of its own (it fires by ending the
+ * process): the scenarios are the on-request groups "watchdog fires" and
+ * "watchdog stops", which the two tests after them run. */
+static struct {
+    _Atomic int64_t now_ns;   /* the clock the child's main thread drives */
+    atomic_long clock_reads;  /* how often the clock was read */
+    atomic_int phase;         /* where the child's main thread is */
+    atomic_long count;        /* progress: moves at each read when moving */
+    bool moving;              /* set before the start */
+} child_dog;
+
+static int64_t child_clock(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add_explicit(&child_dog.clock_reads, 1, memory_order_relaxed);
+    return atomic_load_explicit(&child_dog.now_ns, memory_order_relaxed);
+}
+
+static long child_count(void *ctx)
+{
+    (void)ctx;
+    if (child_dog.moving)
+        return atomic_fetch_add_explicit(&child_dog.count, 1, memory_order_relaxed) + 1;
+    return atomic_load_explicit(&child_dog.count, memory_order_relaxed);
+}
+
+static void child_describe(void *ctx, long count)
+{
+    (void)ctx;
+    printf("on stdout first\n"); /* flushed before the process ends */
+    fprintf(stderr, "stuck at %ld in phase %d\n", count,
+            atomic_load_explicit(&child_dog.phase, memory_order_relaxed));
+}
+
+/* Waits until the watching thread has read the clock n more times: it has
+ * looked at least n - 1 times since. */
+static void child_wait_looks(long n)
+{
+    long from = atomic_load_explicit(&child_dog.clock_reads, memory_order_relaxed);
+    while (atomic_load_explicit(&child_dog.clock_reads, memory_order_relaxed) < from + n) {
+        const struct timespec tick = {0, 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+}
+
+/* Runs this binary's on-request group (one of the two scenarios below) in
+ * a process of its own: a fresh one, not a fork, since a child forked from
+ * threads must not start threads of its own under TSan. */
+static int run_self(const char *group, struct rltest_output *o)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    char *argv[] = {self, "--only", (char *)group, NULL};
+    return rltest_run(argv, false, 60, o);
+}
+
+/* A still count and a hold: the clock jumps an hour, the watchdog looks and
+ * keeps quiet; the hold released, the clock jumps again and it fires. */
+static void fire_after_hold(void **state)
+{
+    (void)state;
+    struct rl_watchdog wd = {.progress = child_count, .describe = child_describe,
+                             .quiet_ms = 20, .clock = child_clock};
+    atomic_store_explicit(&child_dog.count, 5, memory_order_relaxed);
+    rl_watchdog_start(&wd, 7);
+    rl_watchdog_hold(&wd);
+    atomic_store_explicit(&child_dog.phase, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&child_dog.now_ns, 3600 * 1000000000LL, memory_order_relaxed);
+    child_wait_looks(3);
+    atomic_store_explicit(&child_dog.phase, 2, memory_order_relaxed);
+    rl_watchdog_release(&wd);
+    atomic_fetch_add_explicit(&child_dog.now_ns, 3600 * 1000000000LL, memory_order_relaxed);
+    for (;;)
+        pause(); /* the watchdog ends the process */
+}
+
+/* A count that moves at every look, while the clock runs an hour a look:
+ * after fifty looks the run stops the watchdog, which never fired. */
+static void quiet_while_moving(void **state)
+{
+    (void)state;
+    struct rl_watchdog wd = {.progress = child_count, .describe = child_describe,
+                             .quiet_ms = 20, .clock = child_clock};
+    child_dog.moving = true;
+    rl_watchdog_start(&wd, 7);
+    for (int i = 0; i < 50; i++) {
+        atomic_fetch_add_explicit(&child_dog.now_ns, 3600 * 1000000000LL,
+                                  memory_order_relaxed);
+        child_wait_looks(2);
+    }
+    rl_watchdog_stop(&wd);
+}
+
+static void watchdog_thread_describes_then_exits(void **state)
+{
+    (void)state;
+    struct rltest_output o;
+    int status = run_self("watchdog fires", &o);
+    size_t len = strlen(o.out);
+    const char *last = "on stdout first\n";
+    bool flushed = len >= strlen(last) && strcmp(o.out + len - strlen(last), last) == 0;
+    char err[128];
+    snprintf(err, sizeof err, "%s", o.err);
+    rltest_output_free(&o);
+    assert_int_equal(status, 7);
+    assert_true(flushed);
+    assert_string_equal(err, "stuck at 5 in phase 2\n"); /* not 1: the hold held */
+}
+
+static void watchdog_thread_stops_quietly(void **state)
+{
+    (void)state;
+    struct rltest_output o;
+    int status = run_self("watchdog stops", &o);
+    bool described = strstr(o.out, "on stdout first") != NULL;
+    char err[128];
+    snprintf(err, sizeof err, "%s", o.err);
+    rltest_output_free(&o);
+    assert_int_equal(status, 0);
+    assert_false(described);
+    assert_string_equal(err, "[  PASSED  ] 1 test(s).\n"); /* cmocka's, and no more */
+}
+
+/* ---- the tests' watchdog -------------------------------------------------- */
 
 static void hang_forever(void **state)
 {
@@ -448,6 +691,14 @@ static struct rltest_case cases[] = {
     {"seconds: accepted and refused, with the reason"},
     {"options: the bank's and the atomics program's own checks, exit 2"},
     {"a deadlocked bank into a closed pipe: its account on stderr, exit 3"},
+    {"progress watchdog: a count that stands still fires it once, after the quiet period"},
+    {"progress watchdog: a count that moves never fires it"},
+    {"progress watchdog: it waits until the last hold is released"},
+    {"progress watchdog: with no count, the quiet period is a deadline"},
+    {"progress watchdog: its thread describes, then exits with the status"},
+    {"progress watchdog: its thread stops without firing"},
+    {"a still count and a hold, on a clock an hour a look"},
+    {"a count that moves at every look, on a clock an hour a look"},
 };
 
 int main(int argc, char **argv)
@@ -466,12 +717,22 @@ int main(int argc, char **argv)
         RLTEST(workers_each_run_once, &cases[6]),
         RLTEST(fuzz_is_repeatable_for_a_seed, &cases[7]),
         RLTEST(fuzz_off_costs_nothing, &cases[8]),
+        RLTEST(watchdog_fires_once_when_the_count_stands_still, &cases[15]),
+        RLTEST(watchdog_keeps_quiet_while_the_count_moves, &cases[16]),
+        RLTEST(watchdog_waits_out_every_hold, &cases[17]),
+        RLTEST(watchdog_without_a_count_is_a_deadline, &cases[18]),
+        RLTEST(watchdog_thread_describes_then_exits, &cases[19]),
+        RLTEST(watchdog_thread_stops_quietly, &cases[20]),
         RLTEST(watchdog_fails_a_hung_test_by_name, &cases[9]),
     };
     struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
+    struct CMUnitTest fires[] = {RLTEST(fire_after_hold, &cases[21])};
+    struct CMUnitTest stops[] = {RLTEST(quiet_while_moving, &cases[22])};
     const struct rltest_group groups[] = {
         {"runtime", NULL, tests, sizeof tests / sizeof tests[0], false},
         {"hangs", NULL, hangs, 1, true},
+        {"watchdog fires", NULL, fires, 1, true},
+        {"watchdog stops", NULL, stops, 1, true},
     };
-    return rltest_main(argc, argv, groups, 2);
+    return rltest_main(argc, argv, groups, sizeof groups / sizeof groups[0]);
 }
