@@ -9,11 +9,11 @@
 #            -O2 as graded: one compile fewer per graded file)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer: tests
 #   shake    -O2 tests whose exercise file is compiled with TSan's
-#            instrumentation but linked with src/shake.c, which turns every
+#            instrumentation but linked with runtime/shake.c, which turns every
 #            shared access into a race-window amplifier point (see there)
 #   explore  the schedule explorer's scenarios (tests/explore_LAB.c): the
 #            exercise file (the shake build's object) and the specimens,
-#            compiled with TSan's instrumentation, linked with src/explore.c,
+#            compiled with TSan's instrumentation, linked with runtime/explore.c,
 #            which makes every access and every wrapped call a point where it
 #            picks who runs
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
@@ -30,7 +30,7 @@ LAB ?= $(LABS)
 IMPL ?= labs
 BENCH_IMPL ?= solutions
 
-CPPFLAGS += -Iinclude
+CPPFLAGS += -Iinclude -Iruntime
 CFLAGS ?= -g
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
@@ -102,8 +102,8 @@ CFLAGS_shake := -O2
 # lock taken inside assert() is seen to vanish.
 IMPLFLAGS_shake := -fsanitize=thread -DNDEBUG -fno-optimize-sibling-calls
 IMPLFLAGS_tsan := -DNDEBUG
-EXTRA_shake = build/shake/common/shake.o
-# Calls that src/shake.c wraps with fuzz points (see there).
+EXTRA_shake = build/shake/runtime/shake.o
+# Calls that runtime/shake.c wraps with fuzz points (see there).
 SHAKE_WRAPS := pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait \
                cnd_wait cnd_timedwait pthread_mutex_lock pthread_mutex_unlock \
                mtx_lock mtx_unlock flockfile funlockfile fputs puts fwrite fputc \
@@ -117,8 +117,8 @@ EXTRA_tsan = build/tsan/sanitizers/c11threads.o build/tsan/sanitizers/stdio_lock
 CC_explore := $(SAN_CC)
 CFLAGS_explore := -O1
 IMPLFLAGS_explore := -fsanitize=thread -DNDEBUG -fno-optimize-sibling-calls
-EXTRA_explore = build/explore/common/explore.o
-# Calls that src/explore.c models (see there): whatever blocks, waits,
+EXTRA_explore = build/explore/runtime/explore.o
+# Calls that runtime/explore.c models (see there): whatever blocks, waits,
 # sleeps, yields, reads the clock or starts a thread.
 EXPLORE_WRAPS := pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
                  pthread_spin_lock pthread_spin_trylock pthread_spin_unlock \
@@ -182,15 +182,17 @@ link = @echo "  LINK    $@"; $(if $(Q),,set -x;) \
 define variant_rules
 build/$(1)/common/%.o: src/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
+build/$(1)/runtime/%.o: runtime/%.c $(STAMP_$(1)) | $$$$(@D)/
+	$$(call compile,$(1))
 build/$(1)/tests/%.o: tests/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
 build/$(1)/bench/%.o: bench/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
 build/$(1)/sanitizers/%.o: sanitizers/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1))
-$(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/tests/rltest.o \
+$(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/runtime/rltest.o \
                          $$$$(addsuffix .o,$$$$(addprefix build/$(1)/common/,$$$$($$$$*_KIT_OBJS))) \
-                         build/$(1)/common/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
+                         build/$(1)/runtime/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
 endef
 
@@ -199,7 +201,7 @@ define impl_rules
 build/$(1)/$(call bdir,$(2))/%.o: $(2)/%.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1),$(IMPLFLAGS_$(1)))
 # Which directory the programs' exercise files came from, for --list.
-build/$(1)/$(call bdir,$(2))/impl_dir.o: src/impl_dir.c $(STAMP_$(1)) | $$$$(@D)/
+build/$(1)/$(call bdir,$(2))/impl_dir.o: runtime/impl_dir.c $(STAMP_$(1)) | $$$$(@D)/
 	$$(call compile,$(1),-DRL_IMPL_DIR='"$(2)"')
 endef
 
@@ -209,13 +211,13 @@ endef
 define lab_rules
 $(eval B := build/$(1)/$(call bdir,$(2)))
 $(eval EX_OBJS := $(3:%=$(B)/%.o) $($(3)_USES:%=$(B)/%.o))
-$(eval KIT_OBJS := $($(3)_COMMON:%=build/$(1)/common/%.o) build/$(1)/common/racelab.o)
+$(eval KIT_OBJS := $($(3)_COMMON:%=build/$(1)/common/%.o) build/$(1)/runtime/racelab.o)
 $(eval SHAKE_EX_OBJS := $(3:%=build/shake/$(call bdir,$(2))/%.o) \
                         $($(3)_USES:%=build/shake/$(call bdir,$(2))/%.o))
 $(B)/$(call prog,$(3)): build/$(1)/common/$(3)_main.o $(EX_OBJS) $(B)/impl_dir.o \
                         $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1))
-$(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/tests/rltest.o \
+$(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/runtime/rltest.o \
                 $(if $(filter tsan,$(1)),$(SHAKE_EX_OBJS),$(EX_OBJS)) \
                 $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(CMOCKA_LIBS))
@@ -239,7 +241,7 @@ build/explore/common/%_unsafe.o: src/%_unsafe.c $(STAMP_explore) | $$(@D)/
 build/explore/tests/explorer_cases.o: tests/explorer_cases.c $(STAMP_explore) | $$(@D)/
 	$(call compile,explore,$(IMPLFLAGS_explore))
 build/explore/test_explorer: build/explore/tests/test_explorer.o build/explore/tests/explorer_cases.o \
-                             build/explore/tests/rltest.o build/explore/common/racelab.o \
+                             build/explore/runtime/rltest.o build/explore/runtime/racelab.o \
                              $(EXTRA_explore) | $$(@D)/
 	$(call link,explore,$(CMOCKA_LIBS))
 
@@ -251,6 +253,11 @@ build/tsan/aslr-probe: sanitizers/aslr-probe.c $(STAMP_tsan) | $$(@D)/
 
 %/:
 	@mkdir -p $@
+
+# Sources that moved: a build/ from before names them in its .d files, and
+# must rebuild, not stop at "No rule to make target".
+src/racelab.c src/shake.c src/explore.c src/impl_dir.c src/stdio_wraps.h tests/rltest.c \
+tests/rltest.h:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -300,7 +307,7 @@ diff:
 ## warnings: compile every source with -Werror, no output (CC=gcc or CC=clang)
 .PHONY: warnings
 warnings:
-	@ls src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c | \
+	@ls runtime/*.c src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c | \
 	    xargs -P "$$(nproc)" -I{} $(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror \
 	        -c {} -o /dev/null && echo "  $(CC): no warnings"
 

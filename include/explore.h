@@ -6,7 +6,7 @@
  *
  * How it sees the code: the explore build compiles the exercise file (and
  * the specimens) with ThreadSanitizer's instrumentation and links
- * src/explore.c instead of TSan's runtime, as the shake build does; every
+ * runtime/explore.c instead of TSan's runtime, as the shake build does; every
  * load, store and atomic there becomes a scheduling point. Locks, condition
  * variables, semaphores, pthread_once, thread creation and join, sleeps,
  * sched_yield and clock_gettime are wrapped at link time (EXPLORE_WRAPS in

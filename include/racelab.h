@@ -85,7 +85,7 @@ void rl_list_line(const char *name, enum rl_role role, const char *lab, const ch
 void rl_list_strategy(const char *lab, const char *name);
 
 /* "labs/counter.c": lab's exercise file as this program was built. These
- * three live in src/impl_dir.c, which the Makefile compiles once per IMPL
+ * three live in runtime/impl_dir.c, which the Makefile compiles once per IMPL
  * directory into each lab program (tests and benchmarks do not list). */
 const char *rl_exercise_file(const char *lab);
 
@@ -222,7 +222,7 @@ void rl_fuzz(const char *point);
  * woken for no reason, which POSIX allows ("spurious wake-up") and which a
  * wait in an `if` instead of a `while` cannot survive. rl_cond_wait and
  * rl_cond_timedwait ask it; so does every condition wait in the shake
- * build (src/shake.c). Off, it costs one load and returns false. A hook
+ * build (runtime/shake.c). Off, it costs one load and returns false. A hook
  * (below) hears RL_FUZZ_WAKEUP or RL_FUZZ_NONE: NONE means "about to
  * block", which is how a test knows a thread is really waiting. */
 bool rl_fuzz_wakeup(const char *point);
@@ -246,7 +246,7 @@ void rl_fuzz_set_hook(rl_fuzz_hook *hook);
 /*
  * One watchdog for every "nothing has moved for a while: say what is stuck
  * and stop" in the kit: the lab programs and drivers (queue, primes, bank),
- * the tests' per-test watchdog and their watched runs (tests/rltest.c).
+ * the tests' per-test watchdog and their watched runs (runtime/rltest.c).
  *
  * The owner fills in the first five fields and leaves the rest zero (a
  * designated initialiser does), then either

@@ -224,7 +224,7 @@ WRAP(void, funlockfile, (FILE *f))
     rl_fuzz("shake: after unlock");
 }
 
-/* Output: a pause before each stdio call (src/stdio_wraps.h). */
+/* Output: a pause before each stdio call (runtime/stdio_wraps.h). */
 static void stdio_before(const char *text, size_t n)
 {
     (void)text, (void)n;
