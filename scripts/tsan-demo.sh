@@ -41,12 +41,12 @@ unstatus() { [ -n "$tty" ] && printf '\r\033[K'; }
 # The first ThreadSanitizer report in $run, trimmed to what a student reads:
 # the warning, each access with its first frames, the location; every frame
 # in the tree's own files followed by that source line.
-first_report() {
-    awk '
+first_report() { # LAB
+    awk -v specimen="src/$1_unsafe.c" -v impl="$impl/" '
         /^WARNING: ThreadSanitizer/ { on = 1 }
         !on { next }
         /^={10,}$/ { if (shown) exit; next }
-        /^ *#[3-9]/ || /^ *#[0-9][0-9]/ { next }      # deep frames
+        /^ *#[4-9]/ || /^ *#[0-9][0-9]/ { next }      # deep frames
         /^ *#[0-9]/ && / (\/usr|<null>|\/lib)/ { next } # libc, the runtime
         /^SUMMARY/ { exit }
         /^  (Thread T[0-9]+ .*created by|Mutex M[0-9]+ .*created at)/ { skip = 1; next }
@@ -56,10 +56,12 @@ first_report() {
             shown = 1
             sub(/ \(([^ ]*\+0x[0-9a-f]+)\)$/, "")
             print "    " $0
-            if (/^ *#0 / && match($0, / [^ \/][^ ]*\.c:[0-9]+/)) {
+            # The lab'"'"'s own lines, the specimen'"'"'s or the exercise'"'"'s: shown.
+            if (/^ *#[0-9]/ && match($0, / [^ \/][^ ]*\.c:[0-9]+/)) {
                 where = substr($0, RSTART + 1, RLENGTH - 1)
                 n = split(where, parts, ":")
                 file = parts[1]; line = parts[2]
+                if (file != specimen && index(file, impl) != 1) next
                 text = ""
                 for (i = 1; i <= line && (getline text < file) > 0; i++) ;
                 close(file)
@@ -124,7 +126,7 @@ for want in "$@"; do
             code=$file
             [ "$role" = exercise ] || code="$file ($role)"
             short=$verdict
-            [ ${#short} -gt 66 ] && short="$(echo "$short" | cut -c1-62) ..."
+            [ ${#short} -gt 76 ] && short="$(echo "$short" | cut -c1-72) ..."
             printf '  %-18s %-34s %7s  %s\n' "$name" "$code" "$reports" "$short"
             printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$lab" "${case:--}" "$s" "$role" "$file" \
                 "$reports" "$verdict" "$rc" >>"$tsv"
@@ -139,10 +141,11 @@ EOF_LIST
         if [ -n "$specimen_run" ]; then
             mv "$run.specimen" "$run"
             if [ "${specimen_verdict%%:*}" != "$shows" ]; then
-                printf '  the specimen did not show its bug this run (its verdict should be %s)\n' "$shows"
+                printf '  the specimen'"'"'s verdict is %s, not %s: its row says why\n' \
+                    "${specimen_verdict%%:*}" "$shows"
             elif grep -q '^WARNING: ThreadSanitizer' "$run"; then
                 printf '  the specimen'"'"'s first report (%s):\n' "$specimen_run"
-                first_report
+                first_report "$lab"
             elif [ "$race" = none ]; then
                 printf '  no report for the specimen: its race is not a data race (every access\n'
                 printf '  is under a lock), yet the verdict shows the damage. See docs/%s.md.\n' "$lab"
