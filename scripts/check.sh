@@ -57,9 +57,10 @@ status=0
 
 # ---- the status line: on a terminal only -----------------------------------
 
-# fd 3 is the terminal, for the ticker of a command whose output goes to a
-# log. A dumb terminal cannot clear a line: no status there.
-exec 3>&1
+# fd 9 is the terminal, for the ticker of a command whose output goes to
+# a log (not fd 3: make's jobserver often has it). A dumb terminal cannot
+# clear a line: no status there.
+exec 9>&1
 live=""
 [ -t 1 ] && [ "${TERM:-dumb}" != dumb ] && live=1
 
@@ -71,23 +72,23 @@ busy() {
     busy_what=$1
     shift
     if [ -z "$live" ]; then
-        "$@" 3>&-
+        "$@" 9>&-
         return
     fi
     (
         n=0 spent=""
         while :; do
-            printf '\r\033[K  ...   %s%s' "$busy_what" "$spent" >&3
+            printf '\r\033[K  ...   %s%s' "$busy_what" "$spent" >&9
             sleep 1
             n=$((n + 1)) spent=", $n s"
         done
     ) &
     busy_ticker=$!
-    "$@" 3>&-
+    "$@" 9>&-
     busy_rc=$?
     kill "$busy_ticker" 2>/dev/null
     wait "$busy_ticker" 2>/dev/null
-    printf '\r\033[K' >&3
+    printf '\r\033[K' >&9
     return $busy_rc
 }
 
@@ -202,6 +203,9 @@ asan_line() { # LAB EX
 
 # ---- building a lab --------------------------------------------------------
 
+# A compiler's warning, not make's: "labs/counter.c:12:5: warning: ..."
+warning='^[^ :]*:[0-9]*:[0-9]*: warning: '
+
 # why_unbuilt LOG: when make failed, what to say: "IMPL/X.c does not
 # compile:" and the compiler's first error with its context (up to 5
 # lines), or "does not link:" and the first undefined or doubled symbols.
@@ -233,7 +237,7 @@ why_unbuilt() {
         echo "$src does not link:"
         grep -e 'undefined reference' -e 'multiple definition' "$1" | head -n 2 |
             sed -e 's|^[^ ]*ld: ||' -e 's/^/          /'
-        grep ': warning: ' "$1" | head -n 1 | sed 's/^/          /'
+        grep "$warning" "$1" | head -n 1 | sed 's/^/          /'
         ;;
     esac
     more=""
@@ -292,10 +296,10 @@ for lab in "$@"; do
     fi
     # Warnings do not fail, but are worth a look (shown once: the next
     # make check does not compile the file again).
-    warnings=$(grep -c ': warning: ' "$buildlog")
+    warnings=$(grep -c "$warning" "$buildlog")
     if [ "$warnings" -gt 0 ]; then
         echo "        $warnings compiler warning(s), the first shown (the whole log: $buildlog):"
-        grep ': warning: ' "$buildlog" | head -n 3 | sed 's/^/          /'
+        grep "$warning" "$buildlog" | head -n 3 | sed 's/^/          /'
     fi
     explored="" tsan_built="" asan_built=""
     [ -n "$explore" ] && explored=$("$explore" --list)
