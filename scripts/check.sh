@@ -166,8 +166,9 @@ judge() {
 
 # After a crash: the exercise's tests in the ASan+UBSan build, which stop at
 # the first bad access with a stack. ASan keeps its own SEGV handler (not
-# cmocka's) and reports aborts too. Sets where (the first frame in IMPL,
-# "file:line") and asan_note (what it says, and its log), or says why not.
+# cmocka's) and reports aborts too. Sets crash_where (the first frame in
+# IMPL, "file:line") and asan_note (what it says, and its log, or why it
+# says nothing).
 asan_built=""
 asan_line() { # LAB EX
     crash_where="" asan_note=""
@@ -175,8 +176,8 @@ asan_line() { # LAB EX
     if [ -z "$asan_built" ]; then
         asan_built=1
         busy "$1: building the ASan+UBSan tests" \
-            "$MAKE" -s --no-print-directory IMPL="$impl" "$asan" >"$logdir/$1.asan-build.log" 2>&1 ||
-            asan_built=failed
+            "$MAKE" -s --no-print-directory IMPL="$impl" "$asan" \
+            >"$logdir/$1.asan-build.log" 2>&1 || asan_built=failed
     fi
     if [ "$asan_built" = failed ]; then
         asan_note="ASan+UBSan: its build failed (log: $logdir/$1.asan-build.log)"
@@ -278,7 +279,8 @@ for lab in "$@"; do
         exercises=$(echo "$exercises" | awk -F "$tab" -v ex="$want" '$1 == ex')
         if [ -z "$exercises" ]; then
             [ $# = 1 ] || continue # another lab may have it
-            echo "check: no exercise '$want' in $lab (exercises: ${names:-none could be listed})" >&2
+            echo "check: no exercise '$want' in $lab" \
+                "(exercises: ${names:-none could be listed})" >&2
             exit 2
         fi
     fi
@@ -290,7 +292,8 @@ for lab in "$@"; do
         n=$(echo "$exercises" | grep -c .)
         total_all=$((total_all + n))
         echo "$unbuilt" | sed "1s/^/  FAIL  $lab: /"
-        [ -n "$exercises" ] || echo "        (its exercises could not be listed either: $logdir/$lab.list-build.log)"
+        [ -n "$exercises" ] ||
+            echo "        (nor could its exercises be listed: $logdir/$lab.list-build.log)"
         echo "$lab: 0 of $n exercises pass (it does not build; logs: $logdir/)"
         continue
     fi
@@ -331,13 +334,16 @@ for lab in "$@"; do
             fi
         fi
         # 2. ThreadSanitizer, its tests built when first needed: a fix the
-        # explorer or the shake build failed does not wait for them.
+        # explorer or the shake build failed does not wait for them. (Once
+        # failed, never run: an older binary may be there.)
         if [ -z "$why" ] && [ -z "$tsan_built" ]; then
-            tsan_built=1
+            tsan_built=yes
             busy "$lab: building the TSan tests" \
-                "$MAKE" -s --no-print-directory IMPL="$impl" "$tsan" >"$logdir/$lab.tsan-build.log" 2>&1 ||
-                why="the TSan build failed (log: $logdir/$lab.tsan-build.log)"
+                "$MAKE" -s --no-print-directory IMPL="$impl" "$tsan" \
+                >"$logdir/$lab.tsan-build.log" 2>&1 || tsan_built=failed
         fi
+        [ -z "$why" ] && [ "$tsan_built" = failed ] &&
+            why="the TSan build failed (log: $logdir/$lab.tsan-build.log)"
         if [ -z "$why" ]; then
             judge "$log.tsan.log" "$lab/$ex: ThreadSanitizer" \
                 sanitizers/run "$tsan" --only "$ex" --fail-fast
