@@ -68,6 +68,7 @@ live=""
 # terminal, meanwhile, "  ...   WHAT" and the seconds spent, rewritten in
 # place every second and cleared when CMD ends: a test that hangs takes
 # up to 20 s to fail (its watchdog), and this shows the grader is waiting.
+busy_ticker=""
 busy() {
     busy_what=$1
     shift
@@ -75,9 +76,11 @@ busy() {
         "$@" 9>&-
         return
     fi
+    # The ticker ignores Ctrl-C (a background job of a script does): it
+    # stops when told, or when this script is gone.
     (
         n=0 spent=""
-        while :; do
+        while kill -0 $$ 2>/dev/null; do
             printf '\r\033[K  ...   %s%s' "$busy_what" "$spent" >&9
             sleep 1
             n=$((n + 1)) spent=", $n s"
@@ -86,11 +89,22 @@ busy() {
     busy_ticker=$!
     "$@" 9>&-
     busy_rc=$?
-    kill "$busy_ticker" 2>/dev/null
-    wait "$busy_ticker" 2>/dev/null
-    printf '\r\033[K' >&9
+    busy_stop
     return $busy_rc
 }
+busy_stop() {
+    [ -n "$busy_ticker" ] || return 0
+    kill "$busy_ticker" 2>/dev/null
+    wait "$busy_ticker" 2>/dev/null
+    busy_ticker=""
+    printf '\r\033[K' >&9
+}
+# Interrupted: no ticker left behind, no status line left on the screen.
+if [ -n "$live" ]; then
+    trap 'busy_stop; exit 130' INT
+    trap 'busy_stop; exit 143' TERM
+    trap 'busy_stop; exit 129' HUP
+fi
 
 # ---- reading a run's log ---------------------------------------------------
 
@@ -242,7 +256,8 @@ why_unbuilt() {
         ;;
     esac
     more=""
-    [ "$errors" -gt 1 ] && more="$((errors - 1)) more error(s); "
+    [ "$errors" = 2 ] && more="1 more error; "
+    [ "$errors" -gt 2 ] && more="$((errors - 1)) more errors; "
     echo "        (${more}the whole log: $1)"
 }
 
@@ -301,7 +316,8 @@ for lab in "$@"; do
     # make check does not compile the file again).
     warnings=$(grep -c "$warning" "$buildlog")
     if [ "$warnings" -gt 0 ]; then
-        echo "        $warnings compiler warning(s), the first shown (the whole log: $buildlog):"
+        [ "$warnings" = 1 ] && warned="1 compiler warning" || warned="$warnings compiler warnings"
+        echo "        $warned (the whole log: $buildlog):"
         grep "$warning" "$buildlog" | head -n 3 | sed 's/^/          /'
     fi
     explored="" tsan_built="" asan_built=""
