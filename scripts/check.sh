@@ -333,7 +333,10 @@ for lab in "$@"; do
             rc=$?
             if [ $rc != 0 ]; then
                 why=$(sed -n 's/^FAIL  [^:]*: \(.*\)$/explorer: \1/p' "$log.explore.log" | head -n 1)
-                [ -n "$why" ] || why="explorer: $(reason "$log.explore.log" $rc)"
+                if [ -z "$why" ]; then # the explorer itself failed
+                    why="explorer: $(reason "$log.explore.log" $rc)"
+                    crashed "$log.explore.log" $rc && crash=1
+                fi
                 # Its "crash" verdict: "crashes: SIGSEGV (a segfault...)"
                 case $why in *": crashes: "*) crash=1 ;; esac
                 short=$(sed -n 's/^      short: //p' "$log.explore.log" | head -n 1)
