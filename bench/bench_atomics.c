@@ -14,7 +14,13 @@
  * mutex. Measured in one run, so the ratios compare like with like: one
  * warm-up round, then REPS rounds that interleave every (variant, threads)
  * pair, keeping the best time of each. -O2, no sanitizer, no fuzz. A
- * program that reports, not a test that asserts.
+ * program that reports, not a test that asserts. Still, every run is
+ * checked: a get must return the one object built for the round (built
+ * once, whole), an add must count. A variant that got it wrong gets no
+ * numbers on its row, only what went wrong, no ratio is taken against it,
+ * and the benchmark exits 1. (The volatile specimen, wrong on purpose,
+ * keeps its numbers, marked: how little its wrong answer saves is the
+ * point.)
  */
 #include "atomics.h"
 #include "racelab.h"
@@ -71,6 +77,7 @@ static long mutex_total(void)
 
 struct get_job {
     const struct atomics_config *(*get)(void);  /* read-only while workers run */
+    const struct atomics_config *built;         /* read-only while workers run */
     long gets;                                  /* read-only while workers run */
     long bad[RL_MAX_THREADS];                   /* [tid]: its own only */
 };
@@ -79,22 +86,39 @@ static void get_worker(int tid, void *arg)
 {
     struct get_job *job = arg;
     const struct atomics_config *(*get)(void) = job->get;
+    const struct atomics_config *built = job->built;
     for (long i = 0; i < job->gets; i++)
-        if (get()->size == 0)
+        if (get() != built)
             job->bad[tid]++;
 }
 
+/* Seconds for nthreads threads doing gets gets each of an object built
+ * before the clock starts (what follows is the fast path). Says in wrong
+ * (when still "") what went wrong: a half-built object, more than one
+ * build, a get that returned another pointer. */
 static double time_gets(void (*reset)(void), const struct atomics_config *(*get)(void),
-                        int nthreads, long gets, bool *right)
+                        int nthreads, long gets, char *wrong, size_t len)
 {
     static struct get_job job;
     job = (struct get_job){.get = get, .gets = gets};
     reset();
-    get(); /* built before the clock starts: what follows is the fast path */
+    long generation = atomics_config_generation();
+    job.built = get();
     double s = rl_run_workers(nthreads, get_worker, &job);
+    long builds = atomics_config_generation() - generation, other = 0;
     for (int t = 0; t < nthreads; t++)
-        if (job.bad[t])
-            *right = false;
+        other += job.bad[t];
+    if (wrong[0])
+        return s;
+    if (!job.built || !atomics_config_whole(job.built, generation))
+        snprintf(wrong, len, "at %d thread%s: the first get returned %s", nthreads,
+                 nthreads == 1 ? "" : "s", job.built ? "a half-built object" : "NULL");
+    else if (builds != 1)
+        snprintf(wrong, len, "at %d thread%s: %ld builds, want 1", nthreads,
+                 nthreads == 1 ? "" : "s", builds);
+    else if (other)
+        snprintf(wrong, len, "at %d thread%s: %ld of %ld gets returned another pointer",
+                 nthreads, nthreads == 1 ? "" : "s", other, nthreads * gets);
     return s;
 }
 
@@ -104,25 +128,56 @@ struct variant {
     const char *name;
     const char *what;
     double best[NCOUNTS];
-    bool right;
+    bool specimen;      /* wrong on purpose: shown with its numbers */
+    char wrong[96];     /* what went wrong first, "" if nothing */
 };
 
-static void print_table(const char *title, const char *unit, struct variant *v, int n,
-                        long per_thread, int mutex)
+/* Prints the table; returns how many variants (specimens aside) were
+ * wrong. */
+static int print_table(const char *title, const char *unit, struct variant *v, int n,
+                       long per_thread, int mutex)
 {
     printf("\n%s\n  %-13s", title, "variant");
     for (int t = 0; t < NCOUNTS; t++)
         printf("  %2d thread%s M%s/s  x mutex", thread_counts[t],
                thread_counts[t] == 1 ? " " : "s", unit);
     printf("\n");
+    int nwrong = 0;
     for (int i = 0; i < n; i++) {
         printf("  %-13s", v[i].name);
+        if (v[i].wrong[0] && !v[i].specimen) {
+            printf("  WRONG %s: no numbers for a wrong answer\n", v[i].wrong);
+            nwrong++;
+            continue;
+        }
         for (int t = 0; t < NCOUNTS; t++) {
             double rate = (double)thread_counts[t] * (double)per_thread / v[i].best[t] / 1e6;
-            printf("  %15.1f  %7.2f", rate, v[mutex].best[t] / v[i].best[t]);
+            printf("  %15.1f", rate);
+            if (v[mutex].wrong[0])
+                printf("  %7s", "-");
+            else
+                printf("  %7.2f", v[mutex].best[t] / v[i].best[t]);
         }
-        printf("  %s%s\n", v[i].what, v[i].right ? "" : " (WRONG results: not a fair race)");
+        printf("  %s", v[i].what);
+        if (v[i].wrong[0])
+            printf(" (wrong on purpose: %s)", v[i].wrong);
+        printf("\n");
     }
+    return nwrong;
+}
+
+/* The expectation that a is at least times b at 2 threads, or why there
+ * is no verdict. */
+static void expect(const char *label, const struct variant *a, const struct variant *b,
+                   double times)
+{
+    printf("  %-6s >= %.1fx mutex: ", label, times);
+    if (a->wrong[0] || b->wrong[0]) {
+        printf("no verdict: %s was wrong\n", a->wrong[0] ? a->name : b->name);
+        return;
+    }
+    double ratio = b->best[1] / a->best[1];
+    printf("measured %6.2fx  %s\n", ratio, ratio >= times ? "ok" : "BELOW");
 }
 
 int main(int argc, char **argv)
@@ -155,9 +210,9 @@ int main(int argc, char **argv)
     }
 
     struct variant once[] = {
-        {"dcl", "one acquire load (solutions' dcl)", {0}, true},
-        {"pthread_once", "pthread_once every call", {0}, true},
-        {"mutex", "lock, test, unlock every call", {0}, true},
+        {"dcl", "one acquire load (solutions' dcl)", {0}, false, ""},
+        {"pthread_once", "pthread_once every call", {0}, false, ""},
+        {"mutex", "lock, test, unlock every call", {0}, false, ""},
     };
     void (*once_reset[])(void) = {atomics_once_dcl_reset, atomics_once_pthread_reset,
                                   mutex_once_reset};
@@ -165,9 +220,9 @@ int main(int argc, char **argv)
                                                         atomics_once_pthread_get,
                                                         mutex_once_get};
     struct variant adds[] = {
-        {"atomic", "one relaxed fetch_add (solutions' volatile)", {0}, true},
-        {"mutex", "lock, add, unlock", {0}, true},
-        {"unsafe", "volatile load and store: the specimen", {0}, true},
+        {"atomic", "one relaxed fetch_add (solutions' volatile)", {0}, false, ""},
+        {"mutex", "lock, add, unlock", {0}, false, ""},
+        {"unsafe", "volatile load and store: the specimen", {0}, true, ""},
     };
     const struct atomics_strategy mutex_strategy = {
         .name = "mutex", .which = ATOMICS_VOLATILE, .volatile_reset = mutex_reset,
@@ -188,30 +243,34 @@ int main(int argc, char **argv)
         for (int t = 0; t < NCOUNTS; t++) {
             for (int i = 0; i < NONCE; i++) {
                 double s = time_gets(once_reset[i], once_get[i], thread_counts[t],
-                                     iterations, &once[i].right);
+                                     iterations, once[i].wrong, sizeof once[i].wrong);
                 if (round > 0 && s < once[i].best[t])
                     once[i].best[t] = s;
             }
             for (int i = 0; i < NADDS; i++) {
                 struct atomics_result r = atomics_volatile_run(add_strategy[i],
                                                                thread_counts[t], iterations);
-                if (r.got != r.expected)
-                    adds[i].right = false;
+                if (r.got != r.expected && !adds[i].wrong[0])
+                    snprintf(adds[i].wrong, sizeof adds[i].wrong,
+                             "at %d thread%s: expected %ld, got %ld (lost %ld)",
+                             thread_counts[t], thread_counts[t] == 1 ? "" : "s", r.expected,
+                             r.got, r.expected - r.got);
                 if (round > 0 && r.seconds < adds[i].best[t])
                     adds[i].best[t] = r.seconds;
             }
         }
     }
 
-    print_table("once: gets of a built config", "", once, NONCE, iterations, 2);
-    print_table("volatile: adds to one shared count", "", adds, NADDS, iterations, 1);
+    int nwrong = print_table("once: gets of a built config", "", once, NONCE, iterations, 2);
+    nwrong += print_table("volatile: adds to one shared count", "", adds, NADDS, iterations, 1);
 
-    /* Expected on a 2-core machine, at 2 threads. */
-    double dcl = once[2].best[1] / once[0].best[1];
-    double atomic = adds[1].best[1] / adds[0].best[1];
     printf("\nexpected on a 2-core machine, at 2 threads:\n");
-    printf("  dcl    >= 5.0x mutex: measured %6.2fx  %s\n", dcl, dcl >= 5.0 ? "ok" : "BELOW");
-    printf("  atomic >= 1.5x mutex: measured %6.2fx  %s\n", atomic,
-           atomic >= 1.5 ? "ok" : "BELOW");
+    expect("dcl", &once[0], &once[2], 5.0);
+    expect("atomic", &adds[0], &adds[1], 1.5);
+    if (nwrong) {
+        printf("\nWRONG: a wrong answer has no speed worth comparing: fix it first "
+               "(make check LAB=atomics)\n");
+        rl_exit(1);
+    }
     rl_exit(0);
 }

@@ -7,6 +7,13 @@
  * terminal or a pipe reader. Measured in one run: one warm-up round, then
  * REPS rounds interleaving every (strategy, workers) pair, best time kept.
  * -O2, no sanitizer, no fuzz. A program that reports, not a test.
+ *
+ * The warm-up round's output is captured and checked with the line
+ * checker (src/prints_check.c), and every run's finish must not report
+ * lost records: a strategy whose output was wrong gets no numbers on its
+ * row, only what went wrong, no ratio is taken against it, and the
+ * benchmark exits 1. (The specimen, wrong on purpose, keeps its numbers,
+ * marked.)
  */
 #include "prints.h"
 #include "racelab.h"
@@ -14,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static const int worker_counts[] = {1, 2, 4};
 enum { NCOUNTS = sizeof worker_counts / sizeof worker_counts[0], MAX_STRATEGIES = 8 };
@@ -49,6 +57,7 @@ int main(int argc, char **argv)
     while (prints_strategies[nstrategies].name && nstrategies < MAX_STRATEGIES)
         nstrategies++;
     double best[MAX_STRATEGIES][NCOUNTS];
+    char wrong[MAX_STRATEGIES][280] = {{0}}; /* what went wrong first, "" if nothing */
     for (int i = 0; i < nstrategies; i++)
         for (int t = 0; t < NCOUNTS; t++)
             best[i][t] = 1e30;
@@ -59,30 +68,69 @@ int main(int argc, char **argv)
     for (long round = 0; round <= reps; round++) { /* round 0: warm-up */
         for (int t = 0; t < NCOUNTS; t++) {
             for (int i = 0; i < nstrategies; i++) {
+                const struct prints_strategy *ps = &prints_strategies[i];
+                const char *at = worker_counts[t] == 1 ? "worker" : "workers";
+                if (round == 0) {
+                    /* The warm-up, into memory, checked line by line. */
+                    size_t len;
+                    double s;
+                    char *text = prints_capture(ps, worker_counts[t], records, &len, &s);
+                    struct prints_verdict v;
+                    if (!prints_check(text, len, records, ps->ordered, &v) && !wrong[i][0])
+                        snprintf(wrong[i], sizeof wrong[i], "at %d %s: broken at line %ld: %s",
+                                 worker_counts[t], at, v.line, v.why);
+                    free(text);
+                    if (s < 0 && !wrong[i][0])
+                        snprintf(wrong[i], sizeof wrong[i], "at %d %s: finish lost records",
+                                 worker_counts[t], at);
+                    continue;
+                }
                 int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
                 if (fd < 0)
                     rl_die_errno("open /dev/null", errno);
                 FILE *out = prints_open_output(fd);
-                double s = prints_run(&prints_strategies[i], out, worker_counts[t], records);
+                double s = prints_run(ps, out, worker_counts[t], records);
                 fclose(out);
-                if (round > 0 && s > 0 && s < best[i][t])
+                if (s < 0 && !wrong[i][0])
+                    snprintf(wrong[i], sizeof wrong[i], "at %d %s: finish lost records",
+                             worker_counts[t], at);
+                if (s > 0 && s < best[i][t])
                     best[i][t] = s;
             }
         }
     }
 
     const long mutex = prints_find("mutex") - prints_strategies;
+    /* The specimen comes first (prints.h), wrong on purpose. */
+    const long specimen = 0;
     printf("\n  %-8s", "strategy");
     for (int t = 0; t < NCOUNTS; t++)
         printf("  %d worker%s  M rec/s  x mutex", worker_counts[t],
                worker_counts[t] == 1 ? " " : "s");
     printf("\n");
+    int nwrong = 0;
     for (int i = 0; i < nstrategies; i++) {
         printf("  %-8s", prints_strategies[i].name);
-        for (int t = 0; t < NCOUNTS; t++)
-            printf("  %17.2f  %7.2f", (double)records / best[i][t] / 1e6,
-                   best[mutex][t] / best[i][t]);
-        printf("%s\n", i == 0 ? "  (wrong output: not a fair comparison)" : "");
+        if (wrong[i][0] && i != specimen) {
+            printf("  WRONG %s: no numbers for wrong output\n", wrong[i]);
+            nwrong++;
+            continue;
+        }
+        for (int t = 0; t < NCOUNTS; t++) {
+            printf("  %17.2f", (double)records / best[i][t] / 1e6);
+            if (wrong[mutex][0])
+                printf("  %7s", "-");
+            else
+                printf("  %7.2f", best[mutex][t] / best[i][t]);
+        }
+        if (wrong[i][0])
+            printf("  (the specimen, wrong on purpose: %s)", wrong[i]);
+        printf("\n");
+    }
+    if (nwrong) {
+        printf("\nWRONG: wrong output has no speed worth comparing: fix it first "
+               "(make check LAB=prints)\n");
+        rl_exit(1);
     }
     rl_exit(0);
 }
