@@ -319,10 +319,10 @@ clean:
 
 # For scripts and tests: one line per lab (per case, for a lab with cases),
 # its fields from labs/LAB.mk separated by '|':
-#   lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz
+#   lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress
 # (case "-" when the lab has none; memcheck: runs separated by ';').
 field = $(strip $(or $($(1)_$(2)_$(3)),$($(1)_$(3))))
-table_row = $(1)|$(or $(2),-)|$(call prog,$(1))|$(call sopt,$(1))|$(call field,$(1),$(2),DEMO)|$(call field,$(1),$(2),MEMCHECK)|$(call field,$(1),$(2),SPECIMEN)|$(call field,$(1),$(2),SHOWS)|$(call field,$(1),$(2),RACE)|$(call field,$(1),$(2),SAYS)|$(or $(call field,$(1),$(2),FUZZ),yes)
+table_row = $(1)|$(or $(2),-)|$(call prog,$(1))|$(call sopt,$(1))|$(call field,$(1),$(2),DEMO)|$(call field,$(1),$(2),MEMCHECK)|$(call field,$(1),$(2),SPECIMEN)|$(call field,$(1),$(2),SHOWS)|$(call field,$(1),$(2),RACE)|$(call field,$(1),$(2),SAYS)|$(or $(call field,$(1),$(2),FUZZ),yes)|$(or $(call field,$(1),$(2),LEAKS),all)|$(call field,$(1),$(2),STRESS)
 build/labs.table: $(LAB_FILES) Makefile | build/
 	@{ $(foreach l,$(LABS),$(foreach c,$(or $($(l)_CASES),-),\
 	    printf '%s\n' "$(call table_row,$(l),$(filter-out -,$(c)))";)) } >$@

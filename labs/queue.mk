@@ -8,3 +8,5 @@ queue_MEMCHECK := -n 500 ; -n 500 --pills -k 1
 queue_SPECIMEN := -n 2000
 queue_SHOWS := broken
 queue_RACE := heap block
+# The size a reference must move exactly, without sanitizers (make test).
+queue_STRESS := -p 4 -c 4 -n 250000 -k 64

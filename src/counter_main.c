@@ -79,8 +79,8 @@ int main(int argc, char **argv)
     seed = rl_fuzz_from_options(fuzz, seed_given, seed);
 
     const struct counter_strategy *s = &counter_strategies[strategy];
-    printf("counter: strategy %s, %ld threads x %ld increments", s->name,
-           threads, iterations);
+    printf("counter: strategy %s, %ld thread%s x %ld increment%s", s->name, threads,
+           threads == 1 ? "" : "s", iterations, iterations == 1 ? "" : "s");
     if (fuzz)
         printf(", fuzz seed %" PRIu64, seed);
     printf("\n");

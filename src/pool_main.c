@@ -151,7 +151,7 @@ int main(int argc, char **argv)
          .help = "processes mode: kill (SIGKILL) the worker that is given N",
          .max = UINT64_MAX, .dest = &crash_n, .seen = &crash_given},
         {.long_name = "list", .kind = RL_OPT_FLAG,
-         .help = "print the mode names, one per line, and exit", .dest = &list},
+         .help = "print the modes, one per line: name, role, source file", .dest = &list},
         {.long_name = NULL},
     };
     /* The Modes paragraph of --help, from the table of modes. */

@@ -119,7 +119,7 @@ int main(int argc, char **argv)
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
-        .usage = "[-s STRATEGY] [-t WORKERS] [-n RECORDS] [--fuzz] [--seed N] [--verify]\n"
+        .usage = "[-s STRATEGY] [-t WORKERS] [-n RECORDS] [--fuzz] [--seed N] [--verify] [--list]\n"
                  "       prints --check [-n RECORDS] [--ordered] [FILE]",
         .about =
             "Lab 2: WORKERS threads each bump one shared count and print a record,\n"

@@ -264,9 +264,9 @@ static int read_table(struct specimen *specimens, int max)
     int n = 0;
     while (n < max && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        char *field[12];
+        char *field[14];
         int k = 0;
-        for (char *p = line; k < 12; k++) {
+        for (char *p = line; k < 14; k++) {
             field[k] = p;
             char *bar = strchr(p, '|');
             if (!bar) {
@@ -276,11 +276,11 @@ static int read_table(struct specimen *specimens, int max)
             *bar = '\0';
             p = bar + 1;
         }
-        if (k != 11) {
-            fprintf(stderr, "test_specimens: build/labs.table: %d fields, want 11\n", k);
+        if (k != 13) {
+            fprintf(stderr, "test_specimens: build/labs.table: %d fields, want 13\n", k);
             exit(2);
         }
-        /* lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz */
+        /* lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress */
         struct specimen *sp = &specimens[n++];
         memset(sp, 0, sizeof *sp);
         snprintf(sp->lab, sizeof sp->lab, "%s", field[0]);
