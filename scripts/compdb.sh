@@ -37,5 +37,6 @@ dir=$(pwd)
 "
     done
     printf '\n]\n'
-} >"$tmp" && mv "$tmp" "$out" || { rm -f "$tmp"; exit 1; }
+} >"$tmp" || { rm -f "$tmp"; exit 1; }
+mv "$tmp" "$out" || exit 1
 echo "  wrote $out ($(grep -c '"file"' "$out") files)"
