@@ -312,6 +312,11 @@ warnings:
 	    xargs -P "$$(nproc)" -I{} $(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror \
 	        -c {} -o /dev/null && echo "  $(CC): no warnings"
 
+## compdb: write compile_commands.json, each source's flags for clangd and clang-tidy
+.PHONY: compdb
+compdb:
+	@scripts/compdb.sh $(CC) $(CPPFLAGS) $(filter-out -Werror,$(BASE_CFLAGS)) $(CFLAGS)
+
 ## clean: remove build/
 .PHONY: clean
 clean:

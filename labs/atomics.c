@@ -104,9 +104,9 @@ const struct atomics_config *atomics_once_pthread_get(void)
 
 /* ---- once, part 2: double-checked locking, done right ------------------------ */
 
-static struct atomics_config dcl_config;             /* built under dcl_lock, before
-                                                        dcl_instance is set; read-only after */
-static struct atomics_config *dcl_instance;          /* TODO(lab 7) once: read without the lock */
+/* Built under dcl_lock, before dcl_instance is set; read-only after. */
+static struct atomics_config dcl_config;
+static struct atomics_config *dcl_instance; /* TODO(lab 7) once: read without the lock */
 static pthread_mutex_t dcl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void atomics_once_dcl_reset(void)

@@ -17,7 +17,7 @@
 
 /* ---- mutex ------------------------------------------------------------- */
 
-static long mutex_count;         /* TODO(lab 1) mutex: guarded by nothing yet */
+static long mutex_count; /* TODO(lab 1) mutex: guarded by nothing yet */
 
 void counter_mutex_reset(int nthreads)
 {
@@ -44,7 +44,7 @@ long counter_mutex_total(void)
 
 /* ---- spin -------------------------------------------------------------- */
 
-static long spin_count;          /* TODO(lab 1) spin: guarded by nothing yet */
+static long spin_count; /* TODO(lab 1) spin: guarded by nothing yet */
 
 /* TODO(lab 1) spin: write the lock. Contract: a test-and-test-and-set
  * spinlock on a C11 atomic_bool. spin_lock() returns once this thread
@@ -84,7 +84,7 @@ long counter_spin_total(void)
 
 /* ---- atomic ------------------------------------------------------------ */
 
-static long atomic_count;        /* TODO(lab 1) atomic: not atomic yet */
+static long atomic_count; /* TODO(lab 1) atomic: not atomic yet */
 
 void counter_atomic_reset(int nthreads)
 {
@@ -125,7 +125,7 @@ struct shard {
     long count;
 };
 static struct shard shards[RL_MAX_THREADS];
-static int shard_threads;         /* set by reset, read-only while workers run */
+static int shard_threads; /* set by reset, read-only while workers run */
 
 void counter_sharded_reset(int nthreads)
 {

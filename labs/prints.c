@@ -19,8 +19,8 @@
 
 /* ---- mutex ------------------------------------------------------------- */
 
-static long mutex_count;        /* TODO(lab 2) mutex: guarded by nothing yet */
-static FILE *mutex_out;         /* set by start, read-only while workers run */
+static long mutex_count; /* TODO(lab 2) mutex: guarded by nothing yet */
+static FILE *mutex_out;  /* set by start, read-only while workers run */
 
 void prints_mutex_start(FILE *out, int nworkers)
 {
@@ -51,8 +51,8 @@ int prints_mutex_finish(void)
 
 /* ---- stdio ------------------------------------------------------------- */
 
-static long stdio_count;        /* TODO(lab 2) stdio: guarded by nothing yet */
-static FILE *stdio_out;         /* set by start, read-only while workers run */
+static long stdio_count; /* TODO(lab 2) stdio: guarded by nothing yet */
+static FILE *stdio_out;  /* set by start, read-only while workers run */
 
 void prints_stdio_start(FILE *out, int nworkers)
 {
@@ -98,7 +98,7 @@ int prints_stdio_finish(void)
  *     every request left), destroys the queue; it returns -1 if any put or
  *     get failed (say so on stderr), else 0.
  * As shipped, workers print for themselves, as in the specimen. */
-static long printer_count;      /* TODO(lab 2) printer: shared by every worker */
+static long printer_count; /* TODO(lab 2) printer: shared by every worker */
 static FILE *printer_out;
 
 void prints_printer_start(FILE *out, int nworkers)

@@ -31,12 +31,12 @@
  */
 struct queue_locked {
     pthread_mutex_t lock;
-    pthread_cond_t not_empty;   /* waited on by get while count == 0 */
-    pthread_cond_t not_full;    /* waited on by put while count == capacity */
-    void **slots;               /* TODO(lab 3) locked: guarded by nothing yet */
-    long capacity;              /* constant after create */
-    long head, count;           /* TODO(lab 3) locked: guarded by nothing yet */
-    bool closed;                /* TODO(lab 3) locked: guarded by nothing yet */
+    pthread_cond_t not_empty; /* waited on by get while count == 0 */
+    pthread_cond_t not_full;  /* waited on by put while count == capacity */
+    void **slots;             /* TODO(lab 3) locked: guarded by nothing yet */
+    long capacity;            /* constant after create */
+    long head, count;         /* TODO(lab 3) locked: guarded by nothing yet */
+    bool closed;              /* TODO(lab 3) locked: guarded by nothing yet */
 };
 
 struct queue_locked *queue_locked_create(long capacity)
@@ -142,8 +142,7 @@ enum queue_status queue_locked_try_get(struct queue_locked *q, void **item)
     return QUEUE_OK;
 }
 
-enum queue_status queue_locked_get_timeout(struct queue_locked *q, void **item,
-                                           double seconds)
+enum queue_status queue_locked_get_timeout(struct queue_locked *q, void **item, double seconds)
 {
     (void)seconds; /* TODO(lab 3) locked: wait until queue_deadline_ns(seconds) */
     if (q->count == 0)
@@ -193,9 +192,9 @@ long queue_locked_length(struct queue_locked *q)
 enum { CACHE_LINE = 64 };
 
 struct lf_slot {
-    _Atomic uint64_t seq;   /* atomic, release/acquire: see above */
-    void *item;             /* written by the put that claimed the slot,
-                               read by the get that acquires its seq */
+    _Atomic uint64_t seq; /* atomic, release/acquire: see above */
+    void *item;           /* written by the put that claimed the slot,
+                             read by the get that acquires its seq */
 };
 
 struct queue_lockfree {
@@ -312,8 +311,7 @@ enum queue_status queue_lockfree_get(struct queue_lockfree *q, void **item)
     return s;
 }
 
-enum queue_status queue_lockfree_get_timeout(struct queue_lockfree *q, void **item,
-                                             double seconds)
+enum queue_status queue_lockfree_get_timeout(struct queue_lockfree *q, void **item, double seconds)
 {
     int64_t deadline = queue_deadline_ns(seconds);
     struct backoff b = {0};

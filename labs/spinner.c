@@ -33,7 +33,7 @@
  * before looking again. The spinner turns, but stops late, and the flag
  * is a data race. */
 struct event {
-    bool set;                   /* TODO(lab 5) event: guarded by nothing yet */
+    bool set; /* TODO(lab 5) event: guarded by nothing yet */
 };
 
 struct event *event_create(void)
@@ -78,7 +78,7 @@ bool event_wait(struct event *ev, double timeout_s)
  * access's memory order named (which order makes the answer visible?), or
  * a lock. volatile is not the answer. As shipped it is the specimen's
  * plain bool. */
-static bool done;               /* TODO(lab 5) flag: guarded by nothing yet */
+static bool done; /* TODO(lab 5) flag: guarded by nothing yet */
 
 void done_flag_reset(void)
 {

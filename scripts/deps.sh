@@ -59,6 +59,9 @@ if [ $want_test_tools = 1 ]; then
     command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
     command -v patch >/dev/null 2>&1 || missing="$missing patch"
     command -v taskset >/dev/null 2>&1 || missing="$missing util-linux"
+    # tests/format.sh: labs/ and solutions/ in style, make compdb's JSON.
+    command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
+    command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 fi
 
 missing=$(echo "$missing" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')

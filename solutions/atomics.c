@@ -96,8 +96,8 @@ const struct atomics_config *atomics_once_pthread_get(void)
 
 /* ---- once, part 2: double-checked locking, done right ------------------------ */
 
-static struct atomics_config dcl_config;             /* built under dcl_lock, before
-                                                        dcl_instance is set; read-only after */
+/* Built under dcl_lock, before dcl_instance is set; read-only after. */
+static struct atomics_config dcl_config;
 static _Atomic(struct atomics_config *) dcl_instance; /* atomic, release/acquire */
 static pthread_mutex_t dcl_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -18,7 +18,7 @@
 
 /* ---- mutex ------------------------------------------------------------- */
 
-static long mutex_count;         /* guarded by count_lock */
+static long mutex_count; /* guarded by count_lock */
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void counter_mutex_reset(int nthreads)
@@ -46,8 +46,8 @@ long counter_mutex_total(void)
 
 /* ---- spin -------------------------------------------------------------- */
 
-static long spin_count;          /* guarded by spin_held */
-static atomic_bool spin_held;    /* true while a thread holds the spinlock */
+static long spin_count;       /* guarded by spin_held */
+static atomic_bool spin_held; /* true while a thread holds the spinlock */
 
 /* Test-and-test-and-set: wait with plain loads while the lock is held (the
  * cache line stays shared, nobody writes it), and only then try the
@@ -135,7 +135,7 @@ struct shard {
     alignas(CACHE_LINE) long count; /* written only by its own thread */
 };
 static struct shard shards[RL_MAX_THREADS];
-static int shard_threads;         /* set by reset, read-only while workers run */
+static int shard_threads; /* set by reset, read-only while workers run */
 
 void counter_sharded_reset(int nthreads)
 {

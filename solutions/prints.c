@@ -20,8 +20,8 @@
 /* ---- mutex ------------------------------------------------------------- */
 
 static pthread_mutex_t mutex_lock = PTHREAD_MUTEX_INITIALIZER;
-static long mutex_count;        /* guarded by mutex_lock */
-static FILE *mutex_out;         /* set by start, read-only while workers run */
+static long mutex_count; /* guarded by mutex_lock */
+static FILE *mutex_out;  /* set by start, read-only while workers run */
 
 void prints_mutex_start(FILE *out, int nworkers)
 {
@@ -55,8 +55,8 @@ int prints_mutex_finish(void)
 
 /* ---- stdio ------------------------------------------------------------- */
 
-static long stdio_count;        /* guarded by stdio_out's lock (flockfile) */
-static FILE *stdio_out;         /* set by start, read-only while workers run */
+static long stdio_count; /* guarded by stdio_out's lock (flockfile) */
+static FILE *stdio_out;  /* set by start, read-only while workers run */
 
 void prints_stdio_start(FILE *out, int nworkers)
 {
@@ -103,11 +103,11 @@ int prints_stdio_finish(void)
  */
 enum { PRINTER_QUEUE_CAPACITY = 64 };
 
-static struct queue *printer_queue;     /* set by start; thread-safe itself */
-static FILE *printer_out;               /* used by the printer thread only */
-static long printer_count;              /* used by the printer thread only */
+static struct queue *printer_queue; /* set by start; thread-safe itself */
+static FILE *printer_out;           /* used by the printer thread only */
+static long printer_count;          /* used by the printer thread only */
 static pthread_t printer_thread;
-static atomic_long printer_lost;        /* atomic, relaxed: failed puts and gets */
+static atomic_long printer_lost; /* atomic, relaxed: failed puts and gets */
 
 static void *printer_main(void *arg)
 {
@@ -119,8 +119,10 @@ static void *printer_main(void *arg)
         if (s == QUEUE_CLOSED)
             break; /* closed and drained: every request printed */
         if (s != QUEUE_OK) {
-            fprintf(stderr, "prints: printer: get returned '%s' (lab 3's locked queue "
-                    "must wait while empty)\n", queue_status_name(s));
+            fprintf(stderr,
+                    "prints: printer: get returned '%s' (lab 3's locked queue "
+                    "must wait while empty)\n",
+                    queue_status_name(s));
             atomic_fetch_add_explicit(&printer_lost, 1, memory_order_relaxed);
             break;
         }
@@ -150,8 +152,10 @@ void prints_printer_record(int worker)
 {
     enum queue_status s = queue_put(printer_queue, (void *)(uintptr_t)(worker + 1));
     if (s != QUEUE_OK) {
-        fprintf(stderr, "prints: printer: put returned '%s' (lab 3's locked queue must "
-                "wait while full)\n", queue_status_name(s));
+        fprintf(stderr,
+                "prints: printer: put returned '%s' (lab 3's locked queue must "
+                "wait while full)\n",
+                queue_status_name(s));
         atomic_fetch_add_explicit(&printer_lost, 1, memory_order_relaxed);
     }
 }

@@ -31,12 +31,12 @@
  */
 struct queue_locked {
     pthread_mutex_t lock;
-    pthread_cond_t not_empty;   /* waited on by get while count == 0 */
-    pthread_cond_t not_full;    /* waited on by put while count == capacity */
-    void **slots;               /* guarded by lock */
-    long capacity;              /* constant after create */
-    long head, count;           /* guarded by lock */
-    bool closed;                /* guarded by lock */
+    pthread_cond_t not_empty; /* waited on by get while count == 0 */
+    pthread_cond_t not_full;  /* waited on by put while count == capacity */
+    void **slots;             /* guarded by lock */
+    long capacity;            /* constant after create */
+    long head, count;         /* guarded by lock */
+    bool closed;              /* guarded by lock */
 };
 
 struct queue_locked *queue_locked_create(long capacity)
@@ -125,8 +125,9 @@ enum queue_status queue_locked_get(struct queue_locked *q, void **item)
 enum queue_status queue_locked_try_put(struct queue_locked *q, void *item)
 {
     rl_mutex_lock(&q->lock);
-    enum queue_status s = q->closed ? QUEUE_CLOSED
-                        : q->count == q->capacity ? QUEUE_FULL : QUEUE_OK;
+    enum queue_status s = q->closed                 ? QUEUE_CLOSED
+                          : q->count == q->capacity ? QUEUE_FULL
+                                                    : QUEUE_OK;
     if (s == QUEUE_OK)
         locked_push(q, item);
     rl_mutex_unlock(&q->lock);
@@ -136,16 +137,14 @@ enum queue_status queue_locked_try_put(struct queue_locked *q, void *item)
 enum queue_status queue_locked_try_get(struct queue_locked *q, void **item)
 {
     rl_mutex_lock(&q->lock);
-    enum queue_status s = q->count > 0 ? QUEUE_OK
-                        : q->closed ? QUEUE_CLOSED : QUEUE_EMPTY;
+    enum queue_status s = q->count > 0 ? QUEUE_OK : q->closed ? QUEUE_CLOSED : QUEUE_EMPTY;
     if (s == QUEUE_OK)
         *item = locked_pop(q);
     rl_mutex_unlock(&q->lock);
     return s;
 }
 
-enum queue_status queue_locked_get_timeout(struct queue_locked *q, void **item,
-                                           double seconds)
+enum queue_status queue_locked_get_timeout(struct queue_locked *q, void **item, double seconds)
 {
     int64_t deadline = queue_deadline_ns(seconds);
     rl_mutex_lock(&q->lock);
@@ -155,8 +154,7 @@ enum queue_status queue_locked_get_timeout(struct queue_locked *q, void **item,
     while (q->count == 0 && !q->closed)
         if (!rl_cond_timedwait(&q->not_empty, &q->lock, deadline))
             break;
-    enum queue_status s = q->count > 0 ? QUEUE_OK
-                        : q->closed ? QUEUE_CLOSED : QUEUE_TIMEOUT;
+    enum queue_status s = q->count > 0 ? QUEUE_OK : q->closed ? QUEUE_CLOSED : QUEUE_TIMEOUT;
     if (s == QUEUE_OK)
         *item = locked_pop(q);
     rl_mutex_unlock(&q->lock);
@@ -213,9 +211,9 @@ long queue_locked_length(struct queue_locked *q)
 enum { CACHE_LINE = 64 };
 
 struct lf_slot {
-    _Atomic uint64_t seq;   /* atomic, release/acquire: see above */
-    void *item;             /* written by the put that claimed the slot,
-                               read by the get that acquires its seq */
+    _Atomic uint64_t seq; /* atomic, release/acquire: see above */
+    void *item;           /* written by the put that claimed the slot,
+                             read by the get that acquires its seq */
 };
 
 struct queue_lockfree {
@@ -275,8 +273,7 @@ enum queue_status queue_lockfree_try_put(struct queue_lockfree *q, void *item)
         if (diff == 0) {
             /* relaxed: claiming the position orders nothing by itself;
              * on failure pos is reloaded with the current tail. */
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 slot->item = item;
                 /* release: pairs with the acquire load in try_get, which
@@ -304,14 +301,12 @@ enum queue_status queue_lockfree_try_get(struct queue_lockfree *q, void **item)
         uint64_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
         int64_t diff = (int64_t)(seq - (2 * pos + 1));
         if (diff == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 *item = slot->item;
                 /* release: pairs with the acquire load in try_put one lap
                  * later: our read of the item comes before its overwrite. */
-                atomic_store_explicit(&slot->seq, 2 * (pos + q->capacity),
-                                      memory_order_release);
+                atomic_store_explicit(&slot->seq, 2 * (pos + q->capacity), memory_order_release);
                 return QUEUE_OK;
             }
         } else if (diff < 0) {
@@ -374,8 +369,7 @@ enum queue_status queue_lockfree_get(struct queue_lockfree *q, void **item)
     return s;
 }
 
-enum queue_status queue_lockfree_get_timeout(struct queue_lockfree *q, void **item,
-                                             double seconds)
+enum queue_status queue_lockfree_get_timeout(struct queue_lockfree *q, void **item, double seconds)
 {
     int64_t deadline = queue_deadline_ns(seconds);
     struct backoff b = {0};

@@ -17,8 +17,8 @@
 
 struct event {
     pthread_mutex_t lock;
-    pthread_cond_t changed;     /* on CLOCK_MONOTONIC; broadcast when set */
-    bool set;                   /* guarded by lock */
+    pthread_cond_t changed; /* on CLOCK_MONOTONIC; broadcast when set */
+    bool set;               /* guarded by lock */
 };
 
 struct event *event_create(void)

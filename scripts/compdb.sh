@@ -1,0 +1,42 @@
+#!/bin/sh
+# compdb.sh - `make compdb`: writes compile_commands.json, the compilation
+# database that clangd, clang-tidy and editors read to learn each file's
+# flags (-Iinclude, -std=gnu11, -pthread, the warnings).
+#
+#   scripts/compdb.sh CC FLAG...      (make compdb passes the Makefile's own)
+#
+# One entry per C source in src/ labs/ solutions/ tests/ bench/ sanitizers/,
+# each compiled with CC FLAG... -c FILE, from the top of the repo. Headers
+# need no entry: clangd gives them the flags of a file that includes them.
+# Writes compile_commands.json in the current directory (the top), through a
+# temporary file, so a failed run leaves the old one in place.
+set -u
+[ $# -ge 1 ] || { echo "usage: scripts/compdb.sh CC FLAG..." >&2; exit 2; }
+out=compile_commands.json
+tmp=$out.tmp
+
+# A JSON string: backslashes and double quotes escaped (paths and flags
+# here have no control characters).
+json() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')"; }
+
+dir=$(pwd)
+{
+    echo "["
+    sep=""
+    for file in src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c; do
+        [ -f "$file" ] || continue
+        printf '%s  {\n    "directory": %s,\n    "file": %s,\n    "arguments": [' \
+            "$sep" "$(json "$dir")" "$(json "$file")"
+        comma=""
+        for arg in "$@" -c "$file"; do
+            printf '%s%s' "$comma" "$(json "$arg")"
+            comma=", "
+        done
+        printf ']\n  }'
+        sep=",
+"
+    done
+    printf '\n]\n'
+} >"$tmp" || { rm -f "$tmp"; exit 1; }
+mv "$tmp" "$out" || exit 1
+echo "  wrote $out ($(grep -c '"file"' "$out") files)"
