@@ -23,7 +23,7 @@ dir=$(pwd)
 {
     echo "["
     sep=""
-    for file in src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c; do
+    for file in runtime/*.c src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c; do
         [ -f "$file" ] || continue
         printf '%s  {\n    "directory": %s,\n    "file": %s,\n    "arguments": [' \
             "$sep" "$(json "$dir")" "$(json "$file")"
