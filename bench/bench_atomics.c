@@ -201,6 +201,7 @@ int main(int argc, char **argv)
                  "count (one atomic add, a mutex, the wrong volatile), at 1, 2 and 4\n"
                  "threads, best of N interleaved rounds, with ratios to the mutex.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
                  "and 60 accounts, best of N interleaved rounds, with trylock's ratio to\n"
                  "ordered.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

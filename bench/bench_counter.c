@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         .about = "Lab 1 benchmark: increments per second of every counter strategy at\n"
                  "1, 2 and 4 threads, best of N interleaved rounds, with ratios to mutex.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

@@ -92,6 +92,7 @@ int main(int argc, char **argv)
                  "and with 1, 2, 4 workers per mode, best of N interleaved rounds, with\n"
                  "each mode's speedup over 1 worker. Takes about a minute.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

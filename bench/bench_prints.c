@@ -45,6 +45,7 @@ int main(int argc, char **argv)
         .about = "Lab 2 benchmark: records per second of every prints strategy at 1, 2\n"
                  "and 4 workers, best of N interleaved rounds, with ratios to mutex.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
                  "queues at 1, 2 and 4 producers and consumers, best of N interleaved\n"
                  "rounds, with the ratio lockfree / locked.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

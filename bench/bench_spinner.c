@@ -70,6 +70,7 @@ int main(int argc, char **argv)
                  "returns, and its frames per second while slow() sleeps and while it\n"
                  "computes. Takes about 20 s.",
         .opts = opts,
+        .exits = rl_bench_exits,
     };
     rl_init(argv[0]);
     rl_parse_options(argc, argv, &prog);

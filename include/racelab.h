@@ -129,6 +129,9 @@ struct rl_prog {
     const struct rl_exit_doc *exits;
 };
 
+/* The exit statuses every benchmark (bench/) has, for its rl_prog. */
+extern const struct rl_exit_doc rl_bench_exits[];
+
 /* Parses argv; --help prints the help and exits 0; any error exits 2.
  * Returns the index of the first operand. */
 int rl_parse_options(int argc, char **argv, const struct rl_prog *prog);

@@ -99,6 +99,12 @@ _Noreturn void rl_verdict(enum rl_verdict v, const char *fmt, ...)
 
 /* ---- option parsing ---------------------------------------------------- */
 
+const struct rl_exit_doc rl_bench_exits[] = {
+    {0, "every strategy's runs came out right: the numbers count"},
+    {1, "a strategy's run was wrong: its row says what, and has no numbers"},
+    {0, NULL},
+};
+
 const char *rl_parse_u64(const char *text, uint64_t min, uint64_t max,
                          uint64_t *out)
 {
