@@ -258,7 +258,7 @@ void rl_fuzz_set_hook(rl_fuzz_hook *hook);
  *     with _exit(exit_status), since the stuck threads cannot be joined.
  *     rl_watchdog_stop ends the watch.
  *   - rl_watchdog_watch: the calling thread watches until done(arg) is true
- *     (it asks every 2 ms). When it fires it describes and returns false;
+ *     (it asks every 10 ms). When it fires it describes and returns false;
  *     the owner decides what then.
  *
  * It fires once progress(ctx) has returned one value for quiet_ms on end

@@ -771,7 +771,11 @@ bool rl_watchdog_watch(struct rl_watchdog *wd, bool (*done)(void *arg), void *ar
     watchdog_begin(wd);
     bool finished = true;
     while (!done(arg)) {
-        const struct timespec tick = {0, 2 * 1000 * 1000};
+        /* Ten looks a second times ten: often enough to see the end of a
+         * run within 10 ms, rarely enough not to crowd the threads watched
+         * (under valgrind, which runs one thread at a time, a look every
+         * 2 ms starved 64 workers into a false "stuck"). */
+        const struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
         rl_mutex_lock(&wd->lock);
         bool stuck = watchdog_look(wd);

@@ -94,6 +94,11 @@ $MAKE -s build/labs.table || exit 2
 # runs below reuse build/deps.mk instead of probing again.
 RACELAB_DEPS=checked
 export RACELAB_DEPS
+# Whether this kernel needs TSan programs run under setarch -R
+# (sanitizers/run): asked once, for every run below.
+$MAKE -s build/tsan/aslr-probe || exit 2
+RACELAB_SETARCH=$(sanitizers/run --detect)
+export RACELAB_SETARCH
 TABLE=$(cat build/labs.table)
 LABS=$(echo "$TABLE" | cut -d'|' -f1 | uniq | tr '\n' ' ')
 EXPLORE_LABS=$($MAKE -s --no-print-directory print-explore-labs)
@@ -166,8 +171,6 @@ test_explorer() {
 test_specimens() {
     need build/release/test_specimens $(for l in $LABS; do
         echo build/release/solutions/$(prog $l) build/tsan/solutions/$(prog $l); done)
-    RACELAB_SETARCH=$(sanitizers/run --detect)
-    export RACELAB_SETARCH
     cmocka "specimens (labs/LAB.mk: what each must show)" build/release/test_specimens
 }
 
