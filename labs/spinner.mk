@@ -1,7 +1,7 @@
 # Lab 5, described once (fields: docs/adding-a-lab.md).
 LABS += spinner
 spinner_NUMBER := 5
-spinner_TITLE := the spinner: a thread, a process, an event loop, a done flag
+spinner_TITLE := a spinner by a thread, a process, an event loop; a done flag
 # --cpu reuses lab 4's is_prime.
 spinner_COMMON := spinner_run spinner_shared spinner_unsafe spinner_process spinner_loop \
                   spinner_check \
