@@ -77,7 +77,9 @@ int rltest_main(int argc, char **argv, const struct rltest_group *groups,
  * stood still for stuck_s seconds. Then the thread is left where it is
  * stuck, and arg must stay allocated: the caller fails the test (and leaks
  * arg), naming what hung, in seconds instead of at the watchdog. progress
- * NULL: no count, fn must return within stuck_s. */
+ * NULL: no count, fn must return within stuck_s. A slow run (one with
+ * RACELAB_WATCHDOG_SECONDS above 20, as under valgrind) gets stuck_s
+ * times that over 20. */
 bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void *arg),
                         double stuck_s);
 

@@ -47,14 +47,20 @@ static void watchdog_describe(void *ctx, long unused)
             watchdog_test, watchdog_seconds);
 }
 
-/* Seconds: RACELAB_WATCHDOG_SECONDS, else 20. */
-static void watchdog_start(void)
+/* RACELAB_WATCHDOG_SECONDS, else 20. */
+static int watchdog_setting(void)
 {
     const char *env = getenv("RACELAB_WATCHDOG_SECONDS");
     uint64_t seconds = 20;
     if (env && rl_parse_u64(env, 1, 3600, &seconds) != NULL)
         seconds = 20;
-    watchdog_seconds = (int)seconds;
+    return (int)seconds;
+}
+
+static void watchdog_start(void)
+{
+    int seconds = watchdog_setting();
+    watchdog_seconds = seconds;
     watchdog = (struct rl_watchdog){.describe = watchdog_describe,
                                     .quiet_ms = (long)seconds * 1000};
     rl_watchdog_start(&watchdog, 124);
@@ -206,6 +212,12 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
     atomic_init(&w->done, false);
     pthread_t runner;
     rl_thread_create(&runner, watched_main, w);
+    /* A run given more time per test (valgrind: RACELAB_WATCHDOG_SECONDS=
+     * 120, six times the 20 s) is slow all through: it may stand still
+     * longer by the same factor before it counts as stuck. */
+    int setting = watchdog_setting();
+    if (setting > 20)
+        stuck_s *= setting / 20.0;
     struct rl_watchdog dog = {.progress = progress, .ctx = arg,
                               .quiet_ms = (long)(stuck_s * 1000)};
     if (!rl_watchdog_watch(&dog, watched_done, w))
