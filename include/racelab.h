@@ -1,7 +1,7 @@
 /*
  * racelab.h - the runtime every lab program, test and benchmark shares.
  *
- * Five small pieces, written once so the labs can stay about their topic:
+ * Six small pieces, written once so the labs can stay about their topic:
  *   - program set-up and exit: a name for messages, SIGPIPE ignored, output
  *     errors checked at exit (a reader that went away ends us quietly);
  *   - strict option parsing: one table per program, getopt_long underneath,
@@ -12,7 +12,9 @@
  *     monotonic clock, join them;
  *   - the race-window amplifier ("fuzz"): rl_fuzz("name") marks a point where
  *     a race can bite; with fuzzing on, each call may yield or sleep briefly,
- *     chosen by a per-thread random stream that --seed makes repeatable.
+ *     chosen by a per-thread random stream that --seed makes repeatable;
+ *   - the overlap meter: did the threads of a run really meet, or would the
+ *     race have had no chance to bite?
  */
 #ifndef RACELAB_H
 #define RACELAB_H
@@ -20,6 +22,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The sane cap on worker threads for every lab program. */
 enum { RL_MAX_THREADS = 64 };
@@ -178,5 +181,51 @@ void rl_fuzz_stall(const char *point, long min_us, long max_us);
 typedef void rl_fuzz_hook(const char *point, unsigned stream,
                           enum rl_fuzz_action action);
 void rl_fuzz_set_hook(rl_fuzz_hook *hook);
+
+/* ---- the overlap meter ------------------------------------------------- */
+
+/*
+ * A race bites only where two threads meet: one's step lands between
+ * another's read and write, because they run on two CPUs at once, or
+ * because one was switched out mid-step on a shared CPU. On a busy machine
+ * the threads of a short run may never meet, and a run that came out right
+ * proves nothing. The meter tells the two apart by measuring, not guessing:
+ * a specimen calls rl_overlap_note(key) right after each racy step, outside
+ * its race window, key naming the shared data (&count, &q->tail). A note
+ * records the monotonic clock and the CPU (some 20-50 ns; no shared memory
+ * is touched, so the race itself is not amplified) in the calling thread's
+ * own log; rl_overlap_stop() merges the logs by time, per key:
+ *   turns         two notes in a row from different threads: one thread's
+ *                 step came between two of another's;
+ *   side_by_side  those of them on two CPUs, less than RL_OVERLAP_NS apart:
+ *                 the two threads were really running at once.
+ * Limits: each thread keeps at most 16384 notes; past that, every second
+ * one (then every fourth...) is dropped, so a long run's counts are lower
+ * bounds. Off (the default, and in every test) a note costs one load.
+ */
+enum { RL_OVERLAP_NS = 1000 };
+
+struct rl_overlap {
+    long notes;         /* notes kept */
+    long turns;         /* a note, then one on the same key by another thread */
+    long side_by_side;  /* of the turns: on another CPU within RL_OVERLAP_NS */
+};
+
+/* Turns the meter on, counts from zero. Call while no worker runs. */
+void rl_overlap_start(void);
+
+/* Turns it off and returns what it saw. Call after every noting thread has
+ * been joined. */
+struct rl_overlap rl_overlap_stop(void);
+
+/* One racy step on key just happened, in the calling thread. */
+void rl_overlap_note(const void *key);
+
+/* What a program prints before a right verdict when its meter saw the
+ * threads barely meet, one line on f: "the 4 workers barely overlapped this
+ * run (SEEN): a race needs them side by side; run with --fuzz to widen the
+ * window", SEEN formatted from seen_fmt. */
+void rl_overlap_say(FILE *f, int nthreads, const char *who, const char *seen_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif /* RACELAB_H */
