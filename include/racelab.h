@@ -199,9 +199,13 @@ void rl_fuzz_set_hook(rl_fuzz_hook *hook);
  *                 step came between two of another's;
  *   side_by_side  those of them on two CPUs, less than RL_OVERLAP_NS apart:
  *                 the two threads were really running at once.
+ * Where the specimen itself can see a near miss, it says so instead with
+ * rl_overlap_saw(): a second look at shared data found that another
+ * thread's write had landed since the first (lab 7's double-checked
+ * locking: NULL on the fast path, built under the lock).
  * Limits: each thread keeps at most 16384 notes; past that, every second
  * one (then every fourth...) is dropped, so a long run's counts are lower
- * bounds. Off (the default, and in every test) a note costs one load.
+ * bounds. Off (the default, and in every test) a call costs one load.
  */
 enum { RL_OVERLAP_NS = 1000 };
 
@@ -209,6 +213,7 @@ struct rl_overlap {
     long notes;         /* notes kept */
     long turns;         /* a note, then one on the same key by another thread */
     long side_by_side;  /* of the turns: on another CPU within RL_OVERLAP_NS */
+    long seen;          /* rl_overlap_saw() calls */
 };
 
 /* Turns the meter on, counts from zero. Call while no worker runs. */
@@ -220,6 +225,10 @@ struct rl_overlap rl_overlap_stop(void);
 
 /* One racy step on key just happened, in the calling thread. */
 void rl_overlap_note(const void *key);
+
+/* The calling thread just saw another thread's write to key land between
+ * two of its own accesses (and the race did not bite: a near miss). */
+void rl_overlap_saw(const void *key);
 
 /* What a program prints before a right verdict when its meter saw the
  * threads barely meet, one line on f: "the 4 workers barely overlapped this

@@ -640,6 +640,7 @@ struct overlap_log {
     struct overlap_entry *entries;  /* the rest: written by its thread only */
     long n, cap;
     long stride, skip;              /* keep one note in stride; skip before the next */
+    long seen;                      /* rl_overlap_saw calls */
 };
 
 static atomic_uint overlap_session;         /* atomic, relaxed: 0 off; set while no worker runs */
@@ -672,16 +673,32 @@ static struct overlap_log *overlap_new_log(void)
     return l;
 }
 
-void rl_overlap_note(const void *key)
+/* The calling thread's log for this session, NULL when the meter is off. */
+static struct overlap_log *overlap_mine(void)
 {
     unsigned session = atomic_load_explicit(&overlap_session, memory_order_relaxed);
     if (session == 0)
-        return;
+        return NULL;
     if (tl_overlap.session != session) {
         tl_overlap.session = session;
         tl_overlap.log = overlap_new_log();
     }
-    struct overlap_log *l = tl_overlap.log;
+    return tl_overlap.log;
+}
+
+void rl_overlap_saw(const void *key)
+{
+    (void)key; /* one count for all keys: no program needs more yet */
+    struct overlap_log *l = overlap_mine();
+    if (l)
+        l->seen++;
+}
+
+void rl_overlap_note(const void *key)
+{
+    struct overlap_log *l = overlap_mine();
+    if (!l)
+        return;
     if (l->skip > 0) {
         l->skip--;
         return;
@@ -719,8 +736,10 @@ struct rl_overlap rl_overlap_stop(void)
     overlap_logs = NULL;
     rl_mutex_unlock(&overlap_lock);
 
-    for (struct overlap_log *l = logs; l; l = l->next)
+    for (struct overlap_log *l = logs; l; l = l->next) {
         m.notes += l->n;
+        m.seen += l->seen;
+    }
     struct overlap_entry *all = malloc(((size_t)m.notes + 1) * sizeof *all);
     if (!all)
         rl_die_errno("rl_overlap_stop: malloc", ENOMEM);
