@@ -1,7 +1,7 @@
 /*
  * racelab.h - the runtime every lab program, test and benchmark shares.
  *
- * Six small pieces, written once so the labs can stay about their topic:
+ * Seven small pieces, written once so the labs can stay about their topic:
  *   - program set-up and exit: a name for messages, SIGPIPE ignored, output
  *     errors checked at exit (a reader that went away ends us quietly);
  *   - the verdict line every lab program ends with, and its --list;
@@ -15,7 +15,9 @@
  *     a race can bite; with fuzzing on, each call may yield or sleep briefly,
  *     chosen by a per-thread random stream that --seed makes repeatable;
  *   - the progress watchdog: when a count the workers bump stands still for
- *     a while, it says what is stuck and ends the run, so nothing hangs.
+ *     a while, it says what is stuck and ends the run, so nothing hangs;
+ *   - the overlap meter: did the threads of a run really meet, or would the
+ *     race have had no chance to bite?
  */
 #ifndef RACELAB_H
 #define RACELAB_H
@@ -315,5 +317,59 @@ bool rl_watchdog_watch(struct rl_watchdog *wd, bool (*done)(void *arg), void *ar
  * may take one, between start and stop or during a watch. */
 void rl_watchdog_hold(struct rl_watchdog *wd);
 void rl_watchdog_release(struct rl_watchdog *wd);
+/* ---- the overlap meter ------------------------------------------------- */
+
+/*
+ * A race bites only where two threads meet: one's step lands between
+ * another's read and write, because they run on two CPUs at once, or
+ * because one was switched out mid-step on a shared CPU. On a busy machine
+ * the threads of a short run may never meet, and a run that came out right
+ * proves nothing. The meter tells the two apart by measuring, not guessing:
+ * a specimen calls rl_overlap_note(key) right after each racy step, outside
+ * its race window, key naming the shared data (&count, &q->tail). A note
+ * records the monotonic clock and the CPU (some 20-50 ns; no shared memory
+ * is touched, so the race itself is not amplified) in the calling thread's
+ * own log; rl_overlap_stop() merges the logs by time, per key:
+ *   turns         two notes in a row from different threads: one thread's
+ *                 step came between two of another's;
+ *   side_by_side  those of them on two CPUs, less than RL_OVERLAP_NS apart:
+ *                 the two threads were really running at once.
+ * Where the specimen itself can see a near miss, it says so instead with
+ * rl_overlap_saw(): a second look at shared data found that another
+ * thread's write had landed since the first (lab 7's double-checked
+ * locking: NULL on the fast path, built under the lock).
+ * Limits: each thread keeps at most 16384 notes; past that, every second
+ * one (then every fourth...) is dropped, so a long run's counts are lower
+ * bounds. Off (the default, and in every test) a call costs one load.
+ */
+enum { RL_OVERLAP_NS = 1000 };
+
+struct rl_overlap {
+    long notes;         /* notes kept */
+    long turns;         /* a note, then one on the same key by another thread */
+    long side_by_side;  /* of the turns: on another CPU within RL_OVERLAP_NS */
+    long seen;          /* rl_overlap_saw() calls */
+};
+
+/* Turns the meter on, counts from zero. Call while no worker runs. */
+void rl_overlap_start(void);
+
+/* Turns it off and returns what it saw. Call after every noting thread has
+ * been joined. */
+struct rl_overlap rl_overlap_stop(void);
+
+/* One racy step on key just happened, in the calling thread. */
+void rl_overlap_note(const void *key);
+
+/* The calling thread just saw another thread's write to key land between
+ * two of its own accesses (and the race did not bite: a near miss). */
+void rl_overlap_saw(const void *key);
+
+/* What a program prints before a right verdict when its meter saw the
+ * threads barely meet, one line on f: "the 4 workers barely overlapped this
+ * run (SEEN): a race needs them side by side; run with --fuzz to widen the
+ * window", SEEN formatted from seen_fmt. */
+void rl_overlap_say(FILE *f, int nthreads, const char *who, const char *seen_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif /* RACELAB_H */

@@ -1,8 +1,8 @@
 /*
  * racelab.c - the shared runtime: program set-up, option parsing, checked
  * pthread wrappers, workers behind a start barrier, the race-window
- * amplifier and the progress watchdog. See include/racelab.h for the
- * contract of each piece.
+ * amplifier, the progress watchdog and the overlap meter. See
+ * include/racelab.h for the contract of each piece.
  */
 #define _GNU_SOURCE
 #include "racelab.h"
@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -802,4 +803,164 @@ void rl_watchdog_release(struct rl_watchdog *wd)
     if (--wd->holds == 0)
         wd->still_since = watchdog_now(wd);
     rl_mutex_unlock(&wd->lock);
+}
+
+/* ---- the overlap meter ------------------------------------------------- */
+
+/*
+ * Each noting thread appends to its own log (no sharing while the workers
+ * run); a log is put on the session's list, under overlap_lock, the first
+ * time its thread notes. A thread that notes in a later session gets a new
+ * log: the session number tells its old one apart. rl_overlap_stop() runs
+ * after the join, which orders every log's writes before its reads.
+ */
+enum { OVERLAP_FIRST = 64, OVERLAP_MAX = 16384 };
+
+struct overlap_entry {
+    const void *key;
+    int64_t ns;
+    int cpu;                        /* -1: unknown */
+    int thread;                     /* which log: set when the logs are merged */
+};
+
+struct overlap_log {
+    struct overlap_log *next;       /* guarded by overlap_lock */
+    struct overlap_entry *entries;  /* the rest: written by its thread only */
+    long n, cap;
+    long stride, skip;              /* keep one note in stride; skip before the next */
+    long seen;                      /* rl_overlap_saw calls */
+};
+
+static atomic_uint overlap_session;         /* atomic, relaxed: 0 off; set while no worker runs */
+static unsigned overlap_sessions;           /* the last session number; main thread only */
+static pthread_mutex_t overlap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct overlap_log *overlap_logs;    /* guarded by overlap_lock */
+static _Thread_local struct {
+    unsigned session;
+    struct overlap_log *log;
+} tl_overlap;                               /* thread-private */
+
+void rl_overlap_start(void)
+{
+    if (++overlap_sessions == 0)
+        overlap_sessions = 1;
+    atomic_store_explicit(&overlap_session, overlap_sessions, memory_order_relaxed);
+}
+
+static struct overlap_log *overlap_new_log(void)
+{
+    struct overlap_log *l = calloc(1, sizeof *l);
+    if (!l || !(l->entries = malloc(OVERLAP_FIRST * sizeof *l->entries)))
+        rl_die_errno("rl_overlap_note: malloc", ENOMEM);
+    l->cap = OVERLAP_FIRST;
+    l->stride = 1;
+    rl_mutex_lock(&overlap_lock);
+    l->next = overlap_logs;
+    overlap_logs = l;
+    rl_mutex_unlock(&overlap_lock);
+    return l;
+}
+
+/* The calling thread's log for this session, NULL when the meter is off. */
+static struct overlap_log *overlap_mine(void)
+{
+    unsigned session = atomic_load_explicit(&overlap_session, memory_order_relaxed);
+    if (session == 0)
+        return NULL;
+    if (tl_overlap.session != session) {
+        tl_overlap.session = session;
+        tl_overlap.log = overlap_new_log();
+    }
+    return tl_overlap.log;
+}
+
+void rl_overlap_saw(const void *key)
+{
+    (void)key; /* one count for all keys: no program needs more yet */
+    struct overlap_log *l = overlap_mine();
+    if (l)
+        l->seen++;
+}
+
+void rl_overlap_note(const void *key)
+{
+    struct overlap_log *l = overlap_mine();
+    if (!l)
+        return;
+    if (l->skip > 0) {
+        l->skip--;
+        return;
+    }
+    if (l->n == l->cap && l->cap < OVERLAP_MAX) {
+        struct overlap_entry *grown = realloc(l->entries, 2 * (size_t)l->cap * sizeof *grown);
+        if (!grown)
+            rl_die_errno("rl_overlap_note: realloc", ENOMEM);
+        l->entries = grown;
+        l->cap *= 2;
+    } else if (l->n == l->cap) { /* full: keep every second note, from now on too */
+        for (long i = 0; i < l->n / 2; i++)
+            l->entries[i] = l->entries[2 * i];
+        l->n /= 2;
+        l->stride *= 2;
+    }
+    l->entries[l->n++] = (struct overlap_entry){key, rl_now_ns(), sched_getcpu(), 0};
+    l->skip = l->stride - 1;
+}
+
+static int overlap_cmp(const void *a, const void *b)
+{
+    const struct overlap_entry *x = a, *y = b;
+    if (x->key != y->key)
+        return (uintptr_t)x->key < (uintptr_t)y->key ? -1 : 1;
+    return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
+struct rl_overlap rl_overlap_stop(void)
+{
+    struct rl_overlap m = {0};
+    atomic_store_explicit(&overlap_session, 0, memory_order_relaxed);
+    rl_mutex_lock(&overlap_lock);
+    struct overlap_log *logs = overlap_logs;
+    overlap_logs = NULL;
+    rl_mutex_unlock(&overlap_lock);
+
+    for (struct overlap_log *l = logs; l; l = l->next) {
+        m.notes += l->n;
+        m.seen += l->seen;
+    }
+    struct overlap_entry *all = malloc(((size_t)m.notes + 1) * sizeof *all);
+    if (!all)
+        rl_die_errno("rl_overlap_stop: malloc", ENOMEM);
+    long n = 0;
+    int thread = 0;
+    for (struct overlap_log *l = logs, *next; l; l = next, thread++) {
+        next = l->next;
+        for (long i = 0; i < l->n; i++) {
+            all[n] = l->entries[i];
+            all[n++].thread = thread;
+        }
+        free(l->entries);
+        free(l);
+    }
+    qsort(all, (size_t)n, sizeof *all, overlap_cmp);
+    for (long i = 1; i < n; i++) {
+        const struct overlap_entry *a = &all[i - 1], *b = &all[i];
+        if (a->key != b->key || a->thread == b->thread)
+            continue;
+        m.turns++;
+        if (a->cpu >= 0 && b->cpu >= 0 && a->cpu != b->cpu && b->ns - a->ns < RL_OVERLAP_NS)
+            m.side_by_side++;
+    }
+    free(all);
+    return m;
+}
+
+void rl_overlap_say(FILE *f, int nthreads, const char *who, const char *seen_fmt, ...)
+{
+    va_list ap;
+    fprintf(f, "the %d %s barely overlapped this run (", nthreads, who);
+    va_start(ap, seen_fmt);
+    vfprintf(f, seen_fmt, ap);
+    va_end(ap);
+    fprintf(f, "): a race needs them side by side; run with --fuzz to widen the window\n");
 }
