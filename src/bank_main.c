@@ -19,7 +19,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-enum { DEFAULT_THREADS = 4, DEFAULT_ACCOUNTS = 10, DEFAULT_TRANSFERS = 100000,
+/* DEFAULT_TRANSFERS: long enough that the specimen deadlocks on a busy
+ * machine too (with a CPU hog on each core, 100000 let 2 runs in 150 finish:
+ * the threads ran one after another; bench/specimens_busy.sh). A fix's run
+ * takes ~0.15 s. */
+enum { DEFAULT_THREADS = 4, DEFAULT_ACCOUNTS = 10, DEFAULT_TRANSFERS = 400000,
        OPENING = 1000, DEFAULT_WATCHDOG_MS = 2000 };
 #define MAX_TRANSFERS 100000000L
 
@@ -47,7 +51,7 @@ int main(int argc, char **argv)
          .metavar = "ACCOUNTS", .help = "accounts, each opened with 1000 (default 10, at most 60)",
          .min = 1, .max = BANK_MAX_ACCOUNTS, .dest = &accounts},
         {.long_name = "transfers", .short_name = 'n', .kind = RL_OPT_LONG,
-         .metavar = "TRANSFERS", .help = "transfers per thread (default 100000)",
+         .metavar = "TRANSFERS", .help = "transfers per thread (default 400000)",
          .min = 1, .max = MAX_TRANSFERS, .dest = &transfers},
         {.long_name = "watchdog", .short_name = 'w', .kind = RL_OPT_SECONDS,
          .metavar = "SECONDS", .help = "stop a run with no transfer for this long (default 2)",
