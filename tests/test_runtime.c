@@ -675,6 +675,51 @@ static void watchdog_fails_a_hung_test_by_name(void **state)
     assert_true(took < 30 * (int64_t)1000000000); /* failed, not waited out */
 }
 
+/* ---- the overlap meter --------------------------------------------------- */
+
+static long overlap_key; /* only its address is used: the key */
+
+/* Worker: `notes` notes on the key, one near miss. */
+static void *note_some(void *arg)
+{
+    long notes = (long)(intptr_t)arg;
+    for (long i = 0; i < notes; i++)
+        rl_overlap_note(&overlap_key);
+    rl_overlap_saw(&overlap_key);
+    return NULL;
+}
+
+/* Off, nothing is kept; on, every note counts, and two threads that ran one
+ * after the other (each joined before the next starts) took one turn. */
+static void overlap_meter_counts_notes_turns_near_misses(void **state)
+{
+    (void)state;
+    note_some((void *)(intptr_t)5); /* the meter is off */
+    rl_overlap_start();
+    struct rl_overlap quiet = rl_overlap_stop();
+    assert_int_equal(quiet.notes, 0);
+    assert_int_equal(quiet.seen, 0);
+
+    rl_overlap_start();
+    pthread_t t;
+    rl_thread_create(&t, note_some, (void *)(intptr_t)100);
+    rl_thread_join(t, NULL);
+    rl_thread_create(&t, note_some, (void *)(intptr_t)50);
+    rl_thread_join(t, NULL);
+    struct rl_overlap met = rl_overlap_stop();
+    assert_int_equal(met.notes, 150);
+    assert_int_equal(met.turns, 1);
+    assert_true(met.side_by_side <= met.turns);
+    assert_int_equal(met.seen, 2);
+
+    /* One thread alone never takes a turn, however many notes. */
+    rl_overlap_start();
+    note_some((void *)(intptr_t)40000); /* past the log's 16384: thinned */
+    met = rl_overlap_stop();
+    assert_true(met.notes > 0 && met.notes <= 40000);
+    assert_int_equal(met.turns, 0);
+}
+
 static struct rltest_case cases[] = {
     {"numbers: accepted and refused, with the reason"},
     {"options: each bad input, its exact message, exit 2"},
@@ -699,6 +744,7 @@ static struct rltest_case cases[] = {
     {"progress watchdog: its thread stops without firing"},
     {"a still count and a hold, on a clock an hour a look"},
     {"a count that moves at every look, on a clock an hour a look"},
+    {"overlap meter: notes, turns between threads and near misses counted; off, nothing"},
 };
 
 int main(int argc, char **argv)
@@ -724,6 +770,7 @@ int main(int argc, char **argv)
         RLTEST(watchdog_thread_describes_then_exits, &cases[19]),
         RLTEST(watchdog_thread_stops_quietly, &cases[20]),
         RLTEST(watchdog_fails_a_hung_test_by_name, &cases[9]),
+        RLTEST(overlap_meter_counts_notes_turns_near_misses, &cases[23]),
     };
     struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
     struct CMUnitTest fires[] = {RLTEST(fire_after_hold, &cases[21])};
