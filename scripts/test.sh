@@ -308,7 +308,10 @@ grade_mutant() { # PATCH
         echo "patch does not apply" >>"$log"
         return
     fi
-    $MAKE -s check LAB="$lab" EX="$ex" IMPL="$dir" >>"$log" 2>&1
+    # The grader as `make check LAB= EX= IMPL=` runs it, without a make run
+    # of its own per mutant (the sections above run make check itself).
+    MAKE=$MAKE EXERCISE=$ex RACELAB_LABS="$LABS" RACELAB_EXPLORE_LABS="$EXPLORE_LABS" \
+        scripts/check.sh "$dir" "$lab" >>"$log" 2>&1
 }
 
 test_mutants() {
