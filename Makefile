@@ -19,10 +19,10 @@
 # Each variant builds labs/ and solutions/ (or IMPL=DIR) side by side:
 #   build/release/labs/counter, build/tsan/solutions/test_counter, ...
 
-# Each lab is described once, in labs/LAB.mk (docs/adding-a-lab.md): the
+# Each lab is described once, in descriptions/LAB.mk (docs/adding-a-lab.md): the
 # src/ files it links, its program, the arguments of its demo and of its
 # specimen's runs, and what the specimen must show. Listed in lab order.
-LAB_FILES := $(wildcard labs/*.mk)
+LAB_FILES := $(wildcard descriptions/*.mk)
 include $(LAB_FILES)
 LABS := $(strip $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16,\
             $(foreach l,$(LABS),$(if $(filter $(n),$($(l)_NUMBER)),$(l)))))
@@ -328,11 +328,11 @@ clean:
 	rm -rf build
 
 # For scripts and tests: one line per lab (per case, for a lab with cases),
-# its fields from labs/LAB.mk separated by '|':
-#   lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress
+# its fields from descriptions/LAB.mk separated by '|':
+#   lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress|number|title
 # (case "-" when the lab has none; memcheck: runs separated by ';').
 field = $(strip $(or $($(1)_$(2)_$(3)),$($(1)_$(3))))
-table_row = $(1)|$(or $(2),-)|$(call prog,$(1))|$(call sopt,$(1))|$(call field,$(1),$(2),DEMO)|$(call field,$(1),$(2),MEMCHECK)|$(call field,$(1),$(2),SPECIMEN)|$(call field,$(1),$(2),SHOWS)|$(call field,$(1),$(2),RACE)|$(call field,$(1),$(2),SAYS)|$(or $(call field,$(1),$(2),FUZZ),yes)|$(or $(call field,$(1),$(2),LEAKS),all)|$(call field,$(1),$(2),STRESS)
+table_row = $(1)|$(or $(2),-)|$(call prog,$(1))|$(call sopt,$(1))|$(call field,$(1),$(2),DEMO)|$(call field,$(1),$(2),MEMCHECK)|$(call field,$(1),$(2),SPECIMEN)|$(call field,$(1),$(2),SHOWS)|$(call field,$(1),$(2),RACE)|$(call field,$(1),$(2),SAYS)|$(or $(call field,$(1),$(2),FUZZ),yes)|$(or $(call field,$(1),$(2),LEAKS),all)|$(call field,$(1),$(2),STRESS)|$($(1)_NUMBER)|$($(1)_TITLE)
 build/labs.table: $(LAB_FILES) Makefile | build/
 	@{ $(foreach l,$(LABS),$(foreach c,$(or $($(l)_CASES),-),\
 	    printf '%s\n' "$(call table_row,$(l),$(filter-out -,$(c)))";)) } >$@

@@ -6,7 +6,7 @@
 #   explorer    the schedule explorer: its own tests; each lab's reference
 #               right on every schedule, the shipped exercises and the
 #               specimens shown broken
-#   specimens   each specimen shows its bug (labs/LAB.mk says which), with
+#   specimens   each specimen shows its bug (descriptions/LAB.mk says which), with
 #               --fuzz, on one CPU, and under ThreadSanitizer
 #   programs    lab 4's and lab 5's programs (processes, a terminal, Ctrl-C)
 #   solutions   the references pass `make check`, and ASan+UBSan
@@ -18,7 +18,7 @@
 #   bench       every benchmark runs
 #   grader      what a student meets in `make check` (tests/grader.sh)
 #   format      .clang-format and `make compdb` (tests/format.sh)
-# What is run for each lab comes from its description, labs/LAB.mk, through
+# What is run for each lab comes from its description, descriptions/LAB.mk, through
 # build/labs.table: no section knows a lab by name (but for the shake
 # build's own proof, which is about one wrong fix of lab 1).
 # Ends with one line: "N passed, N failed". Logs: build/test/.
@@ -88,7 +88,8 @@ need() {
 }
 
 # The labs, one line each (per case, for a lab with cases), from their
-# descriptions: lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress
+# descriptions: lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress|
+# number|title
 $MAKE -s build/labs.table || exit 2
 # `make test` checked the dependencies (scripts/deps.sh): the hundred make
 # runs below reuse build/deps.mk instead of probing again.
@@ -171,7 +172,7 @@ test_explorer() {
 test_specimens() {
     need build/release/test_specimens $(for l in $LABS; do
         echo build/release/solutions/$(prog $l) build/tsan/solutions/$(prog $l); done)
-    cmocka "specimens (labs/LAB.mk: what each must show)" build/release/test_specimens
+    cmocka "specimens (descriptions/LAB.mk: what each must show)" build/release/test_specimens
 }
 
 test_programs() {
@@ -215,7 +216,7 @@ test_solutions() {
     done
     # A lab's STRESS run, without sanitizers: every strategy but the
     # specimen, at full size (lab 3: 4 x 4 threads, a million items).
-    echo "$TABLE" | while IFS='|' read -r lab case program option _d _m _s _sh _r _sa _f _l stress; do
+    echo "$TABLE" | while IFS='|' read -r lab case program option _d _m _s _sh _r _sa _f _l stress _rest; do
         [ -n "$stress" ] || continue
         [ "$case" = - ] && case=""
         need build/release/solutions/$program
@@ -248,7 +249,7 @@ test_valgrind() {
     need $(for l in $LABS; do echo build/release/solutions/test_$l build/release/solutions/$(prog $l); done)
     # RACELAB_LIGHT: a tenth of the stress; memcheck looks for memory
     # errors, which do not need a million interleavings, and runs 50x
-    # slower. LEAKS (labs/LAB.mk): which leaks count, all or definite (lab
+    # slower. LEAKS (descriptions/LAB.mk): which leaks count, all or definite (lab
     # 5's tests fork from a process with threads: the child holds their
     # stacks' bookkeeping, "possibly lost" when it exits).
     echo "$TABLE" | cut -d'|' -f1,12 | uniq | while IFS='|' read -r lab kinds; do
@@ -257,7 +258,7 @@ test_valgrind() {
             --errors-for-leak-kinds=$kinds build/release/solutions/test_$lab
     done
     # The programs too, as a student runs them: every strategy but the
-    # specimen, with the MEMCHECK arguments of labs/LAB.mk (runs separated
+    # specimen, with the MEMCHECK arguments of descriptions/LAB.mk (runs separated
     # by ';'), the amplifier on where the program has one.
     echo "$TABLE" | while IFS='|' read -r lab case program option _demo memcheck _s _sh _r _sa hasfuzz _rest; do
         [ "$case" = - ] && case=""
@@ -364,7 +365,7 @@ test_mutants() {
 }
 
 test_tsan() {
-    # The solutions: every specimen shows what labs/LAB.mk says (its
+    # The solutions: every specimen shows what descriptions/LAB.mk says (its
     # verdict, and reports unless RACE is none); everything else has no
     # report and the verdict ok. The rows: build/tsan/IMPL/demo.tsv,
     #   lab|case|strategy|role|file|reports|verdict|exit status

@@ -7,7 +7,7 @@
 #
 #   scripts/tsan-demo.sh IMPL LAB...
 #
-# What it runs comes from build/labs.table (labs/LAB.mk, one line per lab
+# What it runs comes from build/labs.table (descriptions/LAB.mk, one line per lab
 # or case) and each program's --list (name, role, file). The rows also go
 # to build/tsan/IMPL/demo.tsv for make test:
 #   lab|case|strategy|role|file|reports|verdict|exit status
@@ -78,10 +78,9 @@ printf 'every line the programs printed: %s%s\n' "$log" "${verbose:+ (and below)
 for want in "$@"; do
     lines=$(echo "$table" | awk -F'|' -v lab="$want" '$1 == lab')
     first=1
-    echo "$lines" | while IFS='|' read -r lab case prog sopt demo _memcheck _specimen shows race _says _fuzz; do
+    echo "$lines" | while IFS='|' read -r lab case prog sopt demo _memcheck _specimen shows race _says _fuzz \
+        _leaks _stress number title; do
         [ "$case" = - ] && case=""
-        number=$(sed -n "s/^${lab}_NUMBER := //p" "labs/$lab.mk")
-        title=$(sed -n "s/^${lab}_TITLE := //p" "labs/$lab.mk")
         if [ -n "$first" ]; then
             printf '\nlab %s, %s: %s\n' "$number" "$lab" "$title"
             printf '  %-18s %-34s %7s  %s\n' strategy code reports verdict

@@ -1,6 +1,6 @@
 /*
  * test_specimens.c - the specimens must stay broken, visibly. For each lab
- * (each case, for a lab with cases) described in labs/LAB.mk, through the
+ * (each case, for a lab with cases) described in descriptions/LAB.mk, through the
  * table the Makefile writes (build/labs.table), the specimen's run
  * (`-s unsafe` and the SPECIMEN arguments):
  *   - shows the bug with --fuzz: its verdict is SHOWS ("broken" or
@@ -264,9 +264,9 @@ static int read_table(struct specimen *specimens, int max)
     int n = 0;
     while (n < max && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        char *field[14];
+        char *field[16];
         int k = 0;
-        for (char *p = line; k < 14; k++) {
+        for (char *p = line; k < 16; k++) {
             field[k] = p;
             char *bar = strchr(p, '|');
             if (!bar) {
@@ -276,11 +276,11 @@ static int read_table(struct specimen *specimens, int max)
             *bar = '\0';
             p = bar + 1;
         }
-        if (k != 13) {
-            fprintf(stderr, "test_specimens: build/labs.table: %d fields, want 13\n", k);
+        if (k != 15) {
+            fprintf(stderr, "test_specimens: build/labs.table: %d fields, want 15\n", k);
             exit(2);
         }
-        /* lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress */
+        /* lab|case|program|option|demo|memcheck|specimen|shows|race|says|fuzz|leaks|stress|number|title */
         struct specimen *sp = &specimens[n++];
         memset(sp, 0, sizeof *sp);
         snprintf(sp->lab, sizeof sp->lab, "%s", field[0]);
