@@ -71,6 +71,7 @@ endif
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
 DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS)) \
+              $(if $(filter all build/release/%,$(or $(MAKECMDGOALS),all)),build) \
               $(if $(filter test-%,$(MAKECMDGOALS)),test) \
               $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
 # `make test` checks once and exports RACELAB_DEPS=checked, so the hundred
@@ -156,9 +157,15 @@ endif
 IMPLS := $(sort labs solutions $(IMPL) $(BENCH_IMPL))
 
 # The kit's own tests, linked with the runtime and the KIT_OBJS they name.
-KIT_TESTS := test_runtime test_specimens test_primes test_spinner_program
+# (and the libraries in _LIBS).
+KIT_TESTS := test_runtime test_specimens test_primes test_spinner_program test_flags_kit \
+             test_flags_coro
 test_primes_KIT_OBJS := pool_prime pool_processes
 test_spinner_program_KIT_OBJS := spinner_check
+test_flags_kit_KIT_OBJS := flags_catalog flags_server flags_client flags_coro
+test_flags_kit_LIBS = $(flags_LIBS)
+test_flags_coro_KIT_OBJS := flags_catalog flags_client flags_coro
+test_flags_coro_LIBS = $(flags_LIBS)
 
 # The program of a lab (its name, unless LAB_PROG says otherwise), and the
 # option that picks a strategy.
@@ -193,7 +200,7 @@ build/$(1)/sanitizers/%.o: sanitizers/%.c $(STAMP_$(1)) | $$$$(@D)/
 $(KIT_TESTS:%=build/$(1)/%): build/$(1)/%: build/$(1)/tests/%.o build/$(1)/runtime/rltest.o \
                          $$$$(addsuffix .o,$$$$(addprefix build/$(1)/common/,$$$$($$$$*_KIT_OBJS))) \
                          build/$(1)/runtime/racelab.o $(EXTRA_$(1)) | $$$$(@D)/
-	$$(call link,$(1),$(CMOCKA_LIBS))
+	$$(call link,$(1),$(CMOCKA_LIBS) $$($$*_LIBS))
 endef
 
 # $(call impl_rules,VARIANT,IMPL_DIR)
@@ -212,20 +219,21 @@ define lab_rules
 $(eval B := build/$(1)/$(call bdir,$(2)))
 $(eval EX_OBJS := $(3:%=$(B)/%.o) $($(3)_USES:%=$(B)/%.o))
 $(eval KIT_OBJS := $($(3)_COMMON:%=build/$(1)/common/%.o) build/$(1)/runtime/racelab.o)
+$(eval LAB_LIBS := $($(3)_LIBS) $(foreach u,$($(3)_USES),$($(u)_LIBS)))
 $(eval SHAKE_EX_OBJS := $(3:%=build/shake/$(call bdir,$(2))/%.o) \
                         $($(3)_USES:%=build/shake/$(call bdir,$(2))/%.o))
 $(B)/$(call prog,$(3)): build/$(1)/common/$(3)_main.o $(EX_OBJS) $(B)/impl_dir.o \
                         $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
-	$$(call link,$(1))
+	$$(call link,$(1),$(LAB_LIBS))
 $(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/runtime/rltest.o \
                 $(if $(filter tsan,$(1)),$(SHAKE_EX_OBJS),$(EX_OBJS)) \
                 $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
-	$$(call link,$(1),$(CMOCKA_LIBS))
+	$$(call link,$(1),$(CMOCKA_LIBS) $(LAB_LIBS))
 $(B)/explore_$(3): build/$(1)/tests/explore_$(3).o $(SHAKE_EX_OBJS) \
                    $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
-	$$(call link,$(1))
+	$$(call link,$(1),$(LAB_LIBS))
 $(B)/bench_$(3): build/$(1)/bench/bench_$(3).o $(EX_OBJS) $(KIT_OBJS) | $$$$(@D)/
-	$$(call link,$(1))
+	$$(call link,$(1),$(LAB_LIBS))
 endef
 
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))

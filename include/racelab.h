@@ -100,6 +100,8 @@ enum rl_opt_kind {
     RL_OPT_CHOICE, /* one of a NULL-terminated list of words; stores its index */
     RL_OPT_SECONDS,/* a duration in seconds, "2" or "0.25" (to the millisecond),
                       within [min, max] milliseconds; stored in a long, in ms */
+    RL_OPT_TEXT,   /* a non-empty text of at most max bytes (max 0: any
+                      length); stores the argument itself in a const char * */
 };
 
 struct rl_opt {
@@ -110,7 +112,8 @@ struct rl_opt {
     const char *help;           /* one line */
     uint64_t min, max;          /* RL_OPT_LONG, RL_OPT_U64; RL_OPT_SECONDS: in ms */
     const char *const *choices; /* RL_OPT_CHOICE */
-    void *dest;                 /* bool *, long *, uint64_t *, int * or long * (ms) */
+    void *dest;                 /* bool *, long *, uint64_t *, int *, long * (ms)
+                                   or const char ** */
     bool *seen;                 /* optional: set true when the option is given */
 };
 

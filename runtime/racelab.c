@@ -278,6 +278,14 @@ static void set_value(const struct rl_opt *o, const char *arg)
         if (why)
             rl_usage_error("option %s '%s': %s", opt_label(o), arg, why);
         return;
+    case RL_OPT_TEXT:
+        if (arg[0] == '\0')
+            rl_usage_error("option %s: empty value", opt_label(o));
+        if (o->max && strlen(arg) > o->max)
+            rl_usage_error("option %s '%.40s...': longer than %" PRIu64 " characters",
+                           opt_label(o), arg, o->max);
+        *(const char **)o->dest = arg;
+        return;
     }
 }
 

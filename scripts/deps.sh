@@ -2,7 +2,9 @@
 # deps.sh - makes sure the tools a make goal needs are installed, and tells
 # the Makefile which compiler to use for the sanitizer builds.
 #
-#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench
+#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore
+#
+# Every goal needs lab 8's libraries (libcurl, libmicrohttpd) to build.
 #
 # Prints make assignments on stdout (the Makefile evaluates them), and talks
 # to the person on stderr. What is missing is installed with apt-get (through
@@ -39,7 +41,18 @@ tsan_links() { # COMPILER
     return $rc
 }
 
+have_header() { # FILE
+    for dir in /usr/include /usr/local/include /usr/include/x86_64-linux-gnu \
+        /usr/include/aarch64-linux-gnu; do
+        [ -f "$dir/$1" ] && return 0
+    done
+    return 1
+}
+
 missing=""
+# Lab 8's clients and its server.
+have_header curl/curl.h || missing="$missing libcurl4-openssl-dev"
+have_header microhttpd.h || missing="$missing libmicrohttpd-dev"
 if [ $want_clang = 1 ]; then
     if ! command -v clang >/dev/null 2>&1; then
         missing="$missing clang libclang-rt-dev llvm"
@@ -92,6 +105,10 @@ fi
 if [ $want_cmocka = 1 ] && ! have_cmocka; then
     say "libcmocka-dev is still missing; the tests cannot be built."
     echo "DEPS_ERROR := libcmocka-dev is missing"
+fi
+if ! have_header curl/curl.h || ! have_header microhttpd.h; then
+    say "libcurl4-openssl-dev or libmicrohttpd-dev is still missing; lab 8 cannot be built."
+    echo "DEPS_ERROR := libcurl4-openssl-dev or libmicrohttpd-dev is missing"
 fi
 if [ $want_clang = 0 ]; then
     echo "SAN_CC := cc"

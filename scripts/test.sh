@@ -111,7 +111,9 @@ test_build() {
     check "build: labs and solutions, -Werror" $MAKE -s -j"$JOBS" all WERROR=1
     targets="build/release/test_runtime build/asan/test_runtime build/tsan/test_runtime
              build/explore/test_explorer build/release/test_specimens build/release/test_primes
-             build/release/test_spinner_program build/tsan/aslr-probe"
+             build/release/test_spinner_program build/release/test_flags_kit
+             build/release/test_flags_coro build/tsan/test_flags_kit build/tsan/test_flags_coro
+             build/tsan/aslr-probe"
     for lab in $LABS; do
         p=$(prog "$lab")
         targets="$targets build/tsan/labs/$p build/tsan/solutions/$p build/asan/solutions/test_$lab
@@ -177,9 +179,16 @@ test_specimens() {
 
 test_programs() {
     need build/release/test_primes build/release/test_spinner_program \
-        build/release/solutions/primes build/release/solutions/spinner
+        build/release/solutions/primes build/release/solutions/spinner \
+        build/release/test_flags_kit build/release/test_flags_coro build/tsan/test_flags_kit \
+        build/tsan/test_flags_coro build/release/solutions/flags
     cmocka "lab 4's primes program (processes, pipes, Ctrl-C)" build/release/test_primes
     cmocka "lab 5's spinner program (on a terminal, Ctrl-C, pipes)" build/release/test_spinner_program
+    cmocka "lab 8's server, transfers and program (faults: refused, garbage, hangs)" \
+        build/release/test_flags_kit
+    cmocka "lab 8's server, transfers and program under TSan" sanitizers/run build/tsan/test_flags_kit
+    cmocka "lab 8's coroutine scheduler and count_async" build/release/test_flags_coro
+    cmocka "lab 8's coroutine scheduler under TSan" sanitizers/run build/tsan/test_flags_coro
 }
 
 # make check IMPL=X, the labs graded in two lanes side by side (their tests

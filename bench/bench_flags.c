@@ -1,0 +1,291 @@
+/*
+ * bench_flags.c - lab 8's benchmark: what waiting together buys.
+ *
+ *   1. The book's case: 20 flags, the server waiting 0.1 s (+-10%) before
+ *      each. Sequential pays 20 delays; threads (20 workers), futures (20
+ *      workers), loop and coro pay about one. Expected: each at least 10x
+ *      sequential.
+ *   2. Many at once: 1,000 flags at 10 ms, all in flight together (no
+ *      limit) in loop and coro, against 64 threads (the kit's cap) and
+ *      futures on 64. Expected: loop and coro at least level with 64
+ *      threads (within the rounds' spread), at a fraction of their
+ *      memory per download in flight: peak resident set above a baseline
+ *      process that only set libcurl up, divided by the downloads in
+ *      flight (1,000 against 64).
+ *   3. count_async: three coroutines awaiting a 1 s sleep take about 1 s;
+ *      with a blocking sleep inside, about 3 s.
+ *
+ * Each measurement runs in a child process of its own (fork, then
+ * wait4's peak RSS), against servers started once, in further child
+ * processes; rounds interleave the modes and each cell shows the median of
+ * the rounds, with the spread (min-max). The server's delays are the
+ * work: the numbers depend little on CPU speed, much on the machine's
+ * load. Every download is checked: a mode whose run lost or failed a
+ * download gets no time on its row, only what went wrong, and the
+ * benchmark exits 1. A program that reports, not a test that asserts.
+ */
+#include "flags.h"
+#include "racelab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { MAX_REPS = 15 };
+
+struct measure {
+    double seconds[MAX_REPS];
+    long rss_kb[MAX_REPS];
+    int n;
+    char wrong[160];          /* "" while every run came out right */
+};
+
+struct child_report {
+    double seconds;
+    long downloaded, ok, tallied;
+};
+
+/* One run of mode in a child process; its time, its peak RSS, or what went
+ * wrong. */
+static void run_once(struct measure *m, const char *mode, const char *base, int count,
+                     int workers)
+{
+    if (m->wrong[0])
+        return;
+    int fds[2];
+    if (pipe(fds) != 0)
+        rl_die_errno("pipe", errno);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        rl_die_errno("fork", errno);
+    if (pid == 0) {
+        close(fds[0]);
+        if (!mode) { /* the baseline: libcurl set up, nothing downloaded */
+            curl_global_init(CURL_GLOBAL_DEFAULT);
+            struct child_report r = {0, count, count, count};
+            ssize_t w = write(fds[1], &r, sizeof r);
+            curl_global_cleanup();
+            _exit(w == (ssize_t)sizeof r ? 0 : 1);
+        }
+        static struct flags_result results[FLAGS_MAX];
+        struct flags_config cfg = {
+            .mode = flags_find(mode),
+            .base = base,
+            .count = count,
+            .workers = workers,
+            .quota = -1,
+            .timeout_ms = 10000,
+            .results = results,
+        };
+        struct flags_outcome_counts o;
+        flags_run(&cfg, &o);
+        struct child_report r = {o.seconds, count - o.skipped, o.count[FLAGS_OK], 0};
+        for (int k = 0; k < FLAGS_OUTCOMES; k++)
+            r.tallied += o.tallied[k];
+        ssize_t w = write(fds[1], &r, sizeof r);
+        _exit(w == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fds[1]);
+    struct child_report r;
+    ssize_t got = read(fds[0], &r, sizeof r);
+    close(fds[0]);
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid)
+        rl_die_errno("wait4", errno);
+    if (got != (ssize_t)sizeof r || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(m->wrong, sizeof m->wrong, "the run ended with status %d, no report",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        return;
+    }
+    if (r.ok != count || r.tallied != count) {
+        snprintf(m->wrong, sizeof m->wrong, "%ld of %d flags came, %ld counted", r.ok, count,
+                 r.tallied);
+        return;
+    }
+    m->seconds[m->n] = r.seconds;
+    m->rss_kb[m->n] = ru.ru_maxrss;
+    m->n++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n, double *lo, double *hi)
+{
+    double s[MAX_REPS];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    *lo = s[0];
+    *hi = s[n - 1];
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static double median_rss_mb(const struct measure *m)
+{
+    double v[MAX_REPS], lo, hi;
+    for (int i = 0; i < m->n; i++)
+        v[i] = (double)m->rss_kb[i] / 1024;
+    return median(v, m->n, &lo, &hi);
+}
+
+static bool row(const char *name, const struct measure *m, double *med)
+{
+    if (m->wrong[0]) {
+        printf("  %-22s WRONG: %s\n", name, m->wrong);
+        return false;
+    }
+    double lo, hi;
+    *med = median(m->seconds, m->n, &lo, &hi);
+    printf("  %-22s %8.3f s  (%.3f-%.3f)  peak RSS %6.1f MB\n", name, *med, lo, hi,
+           median_rss_mb(m));
+    return true;
+}
+
+static bool spawn(struct flags_server *s, int count, long delay_ms)
+{
+    struct flags_server_config cfg = {.count = count, .delay_ms = delay_ms, .jitter = 0.1};
+    char err[200];
+    if (!flags_server_spawn(&cfg, s, err, sizeof err)) {
+        fprintf(stderr, "bench_flags: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    long reps = 3;
+    bool quick = false;
+    const struct rl_opt opts[] = {
+        {.long_name = "reps", .short_name = 'r', .kind = RL_OPT_LONG, .metavar = "N",
+         .help = "measured rounds, median kept (default 3)", .min = 1, .max = MAX_REPS,
+         .dest = &reps},
+        {.long_name = "quick", .kind = RL_OPT_FLAG,
+         .help = "a smoke run: few flags, short delays, 1 round (numbers meaningless)",
+         .dest = &quick},
+        {.long_name = NULL},
+    };
+    const struct rl_prog prog = {
+        .usage = "[-r N] [--quick]",
+        .about = "Lab 8 benchmark: 20 flags at 0.1 s sequentially and in each concurrent\n"
+                 "mode; 1,000 flags at 10 ms in loop and coro against 64 threads, with\n"
+                 "peak memory; count_async with and without a blocking sleep. Medians of\n"
+                 "N interleaved rounds. Takes about half a minute.",
+        .opts = opts,
+        .exits = rl_bench_exits,
+    };
+    rl_init(argv[0]);
+    rl_parse_options(argc, argv, &prog);
+    if (quick)
+        reps = 1;
+    int few = quick ? 5 : 20, many = quick ? 50 : 1000;
+    long few_delay = quick ? 10 : 100;
+
+    struct flags_server slow, fast;
+    if (!spawn(&slow, few, few_delay) || !spawn(&fast, many, 10))
+        rl_exit(1);
+
+    static const char *const book_modes[] = {"sequential", "threads", "futures", "loop", "coro"};
+    enum { NBOOK = 5 };
+    static const char *const many_modes[] = {"threads", "futures", "loop", "coro"};
+    enum { NMANY = 4 };
+    static struct measure book[NBOOK], crowd[NMANY], base;
+    for (long r = 0; r < reps; r++) {
+        run_once(&base, NULL, NULL, 0, 0);
+        for (int i = 0; i < NBOOK; i++)
+            run_once(&book[i], book_modes[i], slow.url, few, few);
+        for (int i = 0; i < NMANY; i++)
+            run_once(&crowd[i], many_modes[i], fast.url, many, RL_MAX_THREADS);
+    }
+    flags_server_stop(&slow);
+    flags_server_stop(&fast);
+
+    bool failed = false;
+    printf("flags benchmark: median of %ld interleaved round%s, each run in a process of "
+           "its own, %ld CPUs online\n",
+           reps, reps == 1 ? "" : "s", sysconf(_SC_NPROCESSORS_ONLN));
+    printf("%d flags, the server waiting %.2f s (+-10%%) before each; %d workers:\n", few,
+           (double)few_delay / 1000, few);
+    double tb[NBOOK] = {0};
+    bool okb[NBOOK];
+    for (int i = 0; i < NBOOK; i++) {
+        okb[i] = row(book_modes[i], &book[i], &tb[i]);
+        failed |= !okb[i];
+    }
+    printf("%d flags at 0.01 s, all in flight at once in loop and coro; %d workers:\n", many,
+           RL_MAX_THREADS);
+    double tm[NMANY] = {0};
+    bool okm[NMANY];
+    for (int i = 0; i < NMANY; i++) {
+        okm[i] = row(many_modes[i], &crowd[i], &tm[i]);
+        failed |= !okm[i];
+    }
+
+    double one = 0, three = 0;
+    bool together = false, apart = true;
+    if (!quick) {
+        FILE *null = fopen("/dev/null", "w");
+        together = flags_count_async(null ? null : stdout, false, &one);
+        apart = flags_count_async(null ? null : stdout, true, &three);
+        if (null)
+            fclose(null);
+        printf("count_async: 3 tasks awaiting a 1 s sleep: %.2f s%s; a blocking sleep "
+               "instead: %.2f s%s\n",
+               one, together ? "" : " (NOT TOGETHER)", three, apart ? " (TOGETHER?)" : "");
+    }
+
+    if (quick) {
+        printf("(--quick: no verdicts)\n");
+    } else {
+        printf("expected: every concurrent mode >= 10x sequential on the first; on the "
+               "second, loop and coro level with 64 threads or faster, on less than half "
+               "the memory per download in flight\n");
+        for (int i = 1; i < NBOOK; i++) {
+            if (!okb[0] || !okb[i])
+                continue;
+            double x = tb[0] / tb[i];
+            printf("  %-10s %6.1fx sequential: %s\n", book_modes[i], x,
+                   x >= 10 ? "as expected" : "BELOW EXPECTATION");
+        }
+        double base_mb = median_rss_mb(&base);
+        double per_thread = okm[0] ? (median_rss_mb(&crowd[0]) - base_mb) * 1024 / RL_MAX_THREADS
+                                   : 0;
+        for (int i = 2; i < NMANY; i++) {
+            if (!okm[0] || !okm[i])
+                continue;
+            double lo0, hi0, lo, hi;
+            median(crowd[0].seconds, crowd[0].n, &lo0, &hi0);
+            median(crowd[i].seconds, crowd[i].n, &lo, &hi);
+            double x = tm[0] / tm[i];
+            double per = (median_rss_mb(&crowd[i]) - base_mb) * 1024 / many;
+            /* Level: faster, or the spreads of the two overlap. */
+            bool level = x >= 1.0 || lo <= hi0;
+            printf("  %-10s %5.2fx the speed of 64 threads (%s); %.1f KB per download in "
+                   "flight against %.1f KB per thread, %.2fx: %s\n",
+                   many_modes[i], x, x >= 1.0 ? "faster" : level ? "level, within the spread"
+                                                              : "slower",
+                   per, per_thread, per / per_thread,
+                   level && per < per_thread / 2 ? "as expected" : "BELOW EXPECTATION");
+        }
+        printf("  (a baseline process, libcurl set up and nothing else: peak RSS %.1f MB)\n",
+               base_mb);
+        printf("  count_async %.2f s and %.2f s: %s\n", one, three,
+               together && !apart && one < 1.2 && three >= 2.9 ? "as expected"
+                                                              : "BELOW EXPECTATION");
+    }
+    if (failed) {
+        printf("WRONG: a mode that loses or miscounts downloads has no speed worth "
+               "comparing: fix it first (make check LAB=flags)\n");
+        rl_exit(1);
+    }
+    rl_exit(0);
+}
