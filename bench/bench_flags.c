@@ -12,7 +12,9 @@
  *      memory per download in flight: peak resident set above a baseline
  *      process that only set libcurl up, divided by the downloads in
  *      flight (1,000 against 64).
- *   3. count_async: three coroutines awaiting a 1 s sleep take about 1 s;
+ *   3. Long waits: the same 1,000 flags at 0.1 s. 64 threads need 16
+ *      rounds of the delay; loop and coro wait once. Expected: at least 4x.
+ *   4. count_async: three coroutines awaiting a 1 s sleep take about 1 s;
  *      with a blocking sleep inside, about 3 s.
  *
  * Each measurement runs in a child process of its own (fork, then
@@ -178,8 +180,8 @@ int main(int argc, char **argv)
         .usage = "[-r N] [--quick]",
         .about = "Lab 8 benchmark: 20 flags at 0.1 s sequentially and in each concurrent\n"
                  "mode; 1,000 flags at 10 ms in loop and coro against 64 threads, with\n"
-                 "peak memory; count_async with and without a blocking sleep. Medians of\n"
-                 "N interleaved rounds. Takes about half a minute.",
+                 "peak memory, and again at 0.1 s; count_async with and without a blocking\n"
+                 "sleep. Medians of N interleaved rounds. Takes about half a minute.",
         .opts = opts,
         .exits = rl_bench_exits,
     };
@@ -190,24 +192,31 @@ int main(int argc, char **argv)
     int few = quick ? 5 : 20, many = quick ? 50 : 1000;
     long few_delay = quick ? 10 : 100;
 
-    struct flags_server slow, fast;
-    if (!spawn(&slow, few, few_delay) || !spawn(&fast, many, 10))
+    struct flags_server slow, fast, patient;
+    long long_delay = quick ? 20 : 100;
+    if (!spawn(&slow, few, few_delay) || !spawn(&fast, many, 10) ||
+        !spawn(&patient, many, long_delay))
         rl_exit(1);
 
     static const char *const book_modes[] = {"sequential", "threads", "futures", "loop", "coro"};
     enum { NBOOK = 5 };
     static const char *const many_modes[] = {"threads", "futures", "loop", "coro"};
     enum { NMANY = 4 };
-    static struct measure book[NBOOK], crowd[NMANY], base;
+    static const char *const long_modes[] = {"threads", "loop", "coro"};
+    enum { NLONG = 3 };
+    static struct measure book[NBOOK], crowd[NMANY], waits[NLONG], base;
     for (long r = 0; r < reps; r++) {
         run_once(&base, NULL, NULL, 0, 0);
         for (int i = 0; i < NBOOK; i++)
             run_once(&book[i], book_modes[i], slow.url, few, few);
         for (int i = 0; i < NMANY; i++)
             run_once(&crowd[i], many_modes[i], fast.url, many, RL_MAX_THREADS);
+        for (int i = 0; i < NLONG; i++)
+            run_once(&waits[i], long_modes[i], patient.url, many, RL_MAX_THREADS);
     }
     flags_server_stop(&slow);
     flags_server_stop(&fast);
+    flags_server_stop(&patient);
 
     bool failed = false;
     printf("flags benchmark: median of %ld interleaved round%s, each run in a process of "
@@ -230,6 +239,15 @@ int main(int argc, char **argv)
         failed |= !okm[i];
     }
 
+    printf("%d flags at %.2f s, all in flight at once in loop and coro; %d workers:\n", many,
+           (double)long_delay / 1000, RL_MAX_THREADS);
+    double tl[NLONG] = {0};
+    bool okl[NLONG];
+    for (int i = 0; i < NLONG; i++) {
+        okl[i] = row(long_modes[i], &waits[i], &tl[i]);
+        failed |= !okl[i];
+    }
+
     double one = 0, three = 0;
     bool together = false, apart = true;
     if (!quick) {
@@ -248,7 +266,7 @@ int main(int argc, char **argv)
     } else {
         printf("expected: every concurrent mode >= 10x sequential on the first; on the "
                "second, loop and coro level with 64 threads or faster, on less than half "
-               "the memory per download in flight\n");
+               "the memory per download in flight; on the third, >= 4x 64 threads\n");
         for (int i = 1; i < NBOOK; i++) {
             if (!okb[0] || !okb[i])
                 continue;
@@ -278,6 +296,13 @@ int main(int argc, char **argv)
         }
         printf("  (a baseline process, libcurl set up and nothing else: peak RSS %.1f MB)\n",
                base_mb);
+        for (int i = 1; i < NLONG; i++) {
+            if (!okl[0] || !okl[i])
+                continue;
+            double x = tl[0] / tl[i];
+            printf("  %-10s %5.1fx 64 threads when each wait is %.1f s: %s\n", long_modes[i], x,
+                   (double)long_delay / 1000, x >= 4 ? "as expected" : "BELOW EXPECTATION");
+        }
         printf("  count_async %.2f s and %.2f s: %s\n", one, three,
                together && !apart && one < 1.2 && three >= 2.9 ? "as expected"
                                                               : "BELOW EXPECTATION");

@@ -452,7 +452,7 @@ struct flags_outcome_counts {
 };
 
 /* Runs cfg->mode over the flags; fills cfg->results and out. A mode
- * stuck in exercise code (no flag ended for the time-out plus 10 s) ends
+ * stuck in exercise code (no flag ended for the time-out plus 3 s) ends
  * the process after a line on stderr: the verdict stuck, exit 3. */
 void flags_run(const struct flags_config *cfg, struct flags_outcome_counts *out);
 

@@ -180,7 +180,7 @@ int main(int argc, char **argv)
                 {0, "verdict ok: every download counted, the limit and the quota kept"},
                 {1, "verdict broken: counts lost, too many in flight, or the quota overspent "
                     "(--count-async: the loop was blocked)"},
-                {3, "verdict stuck: no download ended for the time-out plus 10 s"},
+                {3, "verdict stuck: no download ended for the time-out plus 3 s"},
                 {5, "the server could not be started, reached or understood"},
                 {0, NULL},
             },

@@ -26,7 +26,7 @@
  *
  * A worker stuck in exercise code (a limit that never lets anyone in) ends
  * the run through a watchdog: no download ended for the time-out plus
- * 10 s, a line on stderr, the verdict stuck, exit 3.
+ * 3 s, a line on stderr, the verdict stuck, exit 3.
  */
 #include "flags.h"
 #include "pool.h"
@@ -78,7 +78,7 @@ static void watch_start(const struct flags_config *cfg)
 {
     atomic_store_explicit(&watch.ended, 0, memory_order_relaxed);
     watch.count = cfg->count;
-    watch.quiet_s = cfg->timeout_ms / 1000 + 10;
+    watch.quiet_s = cfg->timeout_ms / 1000 + 3;
     watch.dog = (struct rl_watchdog){.progress = rl_watchdog_count,
                                      .describe = watch_describe,
                                      .ctx = &watch.ended,

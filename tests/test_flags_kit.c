@@ -764,6 +764,161 @@ static void names(void **state)
     assert_string_equal(flags_error_name(FLAGS_ERRORS), "?");
 }
 
+/* ---- the program, as a student runs it ---------------------------------- */
+
+#define FLAGS_PROGRAM "build/release/solutions/flags"
+
+/* Runs the program with args (NULL-terminated); fails unless it exits with
+ * status and its stderr is one line starting with err_prefix (NULL: stderr
+ * empty). Returns its stdout (malloc'ed). */
+static char *program(const char *const args[], bool close_stdout, int status,
+                     const char *err_prefix)
+{
+    char *argv[16] = {FLAGS_PROGRAM};
+    int n = 1;
+    for (const char *const *a = args; *a && n < 15; a++)
+        argv[n++] = (char *)*a;
+    argv[n] = NULL;
+    struct rltest_output o;
+    int got = rltest_run(argv, close_stdout, 30, &o);
+    char err[512];
+    snprintf(err, sizeof err, "%s", o.err);
+    char *out = o.out;
+    free(o.err);
+    if (got != status)
+        fail_msg("flags %s ...: exit %d, expected %d; stderr: %s", args[0], got, status, err);
+    if (!err_prefix && err[0])
+        fail_msg("flags %s ...: stderr should be empty: %s", args[0], err);
+    if (err_prefix) {
+        char *nl = strchr(err, '\n');
+        if (strncmp(err, err_prefix, strlen(err_prefix)) != 0 || !nl || nl[1] != '\0')
+            fail_msg("flags %s ...: stderr should be one line starting '%s': %s", args[0],
+                     err_prefix, err);
+    }
+    return out;
+}
+
+/* The last line of text (which ends with a newline). */
+static const char *last_line(const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 0)
+        return text;
+    const char *p = text + len - 1;
+    while (p > text && p[-1] != '\n')
+        p--;
+    return p;
+}
+
+static void program_bad_input(void **state)
+{
+    static const struct {
+        const char *args[5];
+        const char *message;
+    } cases[] = {
+        {{"-m", "nope"},
+         "flags: option -m/--mode 'nope': not one of sequential, threads, futures, loop, "
+         "coro, unsafe; try 'flags --help'\n"},
+        {{"--quota", "3"},
+         "flags: --quota is for -m coro: only the coroutines share a quota; try 'flags "
+         "--help'\n"},
+        {{"--blocking"}, "flags: --blocking goes with --count-async; try 'flags --help'\n"},
+        {{"--server", "ftp://x"}, "flags: --server 'ftp://x': not an http:// URL; try 'flags "
+                                  "--help'\n"},
+        {{"-m", "loop", "-w", "3"},
+         "flags: -m loop runs on one thread: --workers is for threads, futures, unsafe; try "
+         "'flags --help'\n"},
+        {{"-n", "0"},
+         "flags: option -n/--flags '0': must be at least 1; try 'flags --help'\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *why = rltest_usage_error(FLAGS_PROGRAM, cases[i].args, cases[i].message);
+        if (why)
+            fail_msg("flags %s: %s", cases[i].args[0], why);
+    }
+}
+
+static void program_runs(void **state)
+{
+    /* A few flags, some failing: the failures are outcomes, counted; the
+     * run is ok, its verdict the last line. */
+    const char *args[] = {"-n", "30", "--delay", "0", "--errors", "50", NULL};
+    char *out = program(args, false, 0, NULL);
+    bool summary = strstr(out, "30 flags in ") != NULL;
+    bool errors = strstr(out, " error") != NULL;
+    char last[160];
+    snprintf(last, sizeof last, "%s", last_line(out));
+    free(out);
+    if (!summary || !errors)
+        fail_msg("no summary line with its errors");
+    if (strcmp(last, "verdict: ok: 30 of 30 downloads counted\n") != 0)
+        fail_msg("last line: %s", last);
+
+    /* Into a pipe nobody reads: a quiet exit, with the verdict's status. */
+    const char *quiet[] = {"-n", "5", "--delay", "0", NULL};
+    free(program(quiet, true, 0, NULL));
+
+    /* --list: every mode, its role, its file. */
+    const char *list[] = {"--list", NULL};
+    out = program(list, false, 0, NULL);
+    const char *want = "sequential\tkit\tsrc/flags_run.c\n"
+                       "threads\texercise\tsolutions/flags.c\n"
+                       "futures\texercise\tsolutions/flags.c\n"
+                       "loop\tkit\tsrc/flags_run.c\n"
+                       "coro\texercise\tsolutions/flags.c\n"
+                       "unsafe\tspecimen\tsrc/flags_unsafe.c\n";
+    bool same = strcmp(out, want) == 0;
+    char got[512];
+    snprintf(got, sizeof got, "%s", out);
+    free(out);
+    if (!same)
+        fail_msg("--list:\n%s", got);
+}
+
+/* No server, a refused connection, a port in use, a server that answers
+ * garbage, one that hangs mid-answer: one line each, exit 5. */
+static void program_server_trouble(void **state)
+{
+    char url[64], prefix[200], port_arg[16];
+    int port;
+    int fd = local_socket(false, &port); /* bound, not listening: refused */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    snprintf(prefix, sizeof prefix, "flags: no flags server at %s: cannot connect", url);
+    const char *refused[] = {"--server", url, NULL};
+    free(program(refused, false, 5, prefix));
+    close(fd);
+
+    fd = local_socket(true, &port); /* listening: in use */
+    snprintf(port_arg, sizeof port_arg, "%d", port);
+    snprintf(prefix, sizeof prefix, "flags: port %d is in use", port);
+    const char *in_use[] = {"--port", port_arg, NULL};
+    free(program(in_use, false, 5, prefix));
+    close(fd);
+
+    struct raw w;
+    raw_start(&w, "hello garbage\r\n\r\n", false, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", w.port);
+    snprintf(prefix, sizeof prefix, "flags: no flags server at %s: ", url);
+    const char *garbage[] = {"--server", url, NULL};
+    free(program(garbage, false, 5, prefix));
+    raw_stop(&w);
+
+    raw_start(&w, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nracelab", true, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", w.port);
+    snprintf(prefix, sizeof prefix, "flags: no flags server at %s: %s/reset: timed out", url,
+             url);
+    const char *hangs[] = {"--server", url, NULL};
+    free(program(hangs, false, 5, prefix));
+    raw_stop(&w);
+
+    /* Someone else's HTTP server: it answers, but not as this kit's does. */
+    raw_start(&w, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", w.port);
+    const char *foreign[] = {"--server", url, NULL};
+    free(program(foreign, false, 5, "flags: not a racelab flags server"));
+    raw_stop(&w);
+}
+
 int main(int argc, char **argv)
 {
     /* Once, before any thread: libcurl's own contract. */
@@ -800,10 +955,21 @@ int main(int argc, char **argv)
         RLTEST(wrong_body, &cases[10]),
         RLTEST(names, &cases[11]),
     };
+    static struct rltest_case program_cases[] = {
+        {"program: bad input is one line and exit 2"},
+        {"program: a run, its verdict last; a closed pipe; --list"},
+        {"program: no server, a port in use, garbage, a hang: one line, exit 5"},
+    };
+    struct CMUnitTest program_tests[] = {
+        RLTEST(program_bad_input, &program_cases[0]),
+        RLTEST(program_runs, &program_cases[1]),
+        RLTEST(program_server_trouble, &program_cases[2]),
+    };
     const struct rltest_group groups[] = {
         {"kit", NULL, tests, sizeof tests / sizeof tests[0], false},
+        {"program", NULL, program_tests, sizeof program_tests / sizeof program_tests[0], false},
     };
-    int status = rltest_main(argc, argv, groups, 1);
+    int status = rltest_main(argc, argv, groups, 2);
     close(host_fd); /* the host stops what is left, and ends */
     waitpid(host_pid, NULL, 0);
     curl_global_cleanup();
