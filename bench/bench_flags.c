@@ -152,6 +152,18 @@ static bool row(const char *name, const struct measure *m, double *med)
     return true;
 }
 
+/* A row per mode; true when every row came out right. */
+static bool table(const char *const names[], const struct measure m[], int n, double med[],
+                  bool ok[])
+{
+    bool all = true;
+    for (int i = 0; i < n; i++) {
+        ok[i] = row(names[i], &m[i], &med[i]);
+        all = all && ok[i];
+    }
+    return all;
+}
+
 static bool spawn(struct flags_server *s, int count, long delay_ms)
 {
     struct flags_server_config cfg = {.count = count, .delay_ms = delay_ms, .jitter = 0.1};
@@ -224,29 +236,15 @@ int main(int argc, char **argv)
            reps, reps == 1 ? "" : "s", sysconf(_SC_NPROCESSORS_ONLN));
     printf("%d flags, the server waiting %.2f s (+-10%%) before each; %d workers:\n", few,
            (double)few_delay / 1000, few);
-    double tb[NBOOK] = {0};
-    bool okb[NBOOK];
-    for (int i = 0; i < NBOOK; i++) {
-        okb[i] = row(book_modes[i], &book[i], &tb[i]);
-        failed |= !okb[i];
-    }
+    double tb[NBOOK] = {0}, tm[NMANY] = {0}, tl[NLONG] = {0};
+    bool okb[NBOOK], okm[NMANY], okl[NLONG];
+    failed |= !table(book_modes, book, NBOOK, tb, okb);
     printf("%d flags at 0.01 s, all in flight at once in loop and coro; %d workers:\n", many,
            RL_MAX_THREADS);
-    double tm[NMANY] = {0};
-    bool okm[NMANY];
-    for (int i = 0; i < NMANY; i++) {
-        okm[i] = row(many_modes[i], &crowd[i], &tm[i]);
-        failed |= !okm[i];
-    }
-
+    failed |= !table(many_modes, crowd, NMANY, tm, okm);
     printf("%d flags at %.2f s, all in flight at once in loop and coro; %d workers:\n", many,
            (double)long_delay / 1000, RL_MAX_THREADS);
-    double tl[NLONG] = {0};
-    bool okl[NLONG];
-    for (int i = 0; i < NLONG; i++) {
-        okl[i] = row(long_modes[i], &waits[i], &tl[i]);
-        failed |= !okl[i];
-    }
+    failed |= !table(long_modes, waits, NLONG, tl, okl);
 
     double one = 0, three = 0;
     bool together = false, apart = true;
