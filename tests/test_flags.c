@@ -205,6 +205,7 @@ struct gate_run {
     _Atomic int entered;
     _Atomic bool open;       /* atomic: the test lets them leave */
     _Atomic pid_t tids[16];
+    _Atomic bool in[16];     /* atomic: thread i got past flags_limit_enter */
 };
 
 static void gate_worker(int index, void *arg)
@@ -212,6 +213,7 @@ static void gate_worker(int index, void *arg)
     struct gate_run *run = arg;
     atomic_store(&run->tids[index], gettid());
     flags_limit_enter(run->limit);
+    atomic_store(&run->in[index], true);
     atomic_fetch_add(&run->inside, 1);
     atomic_fetch_add(&run->entered, 1);
     while (!atomic_load(&run->open)) {
@@ -276,16 +278,20 @@ static void test_limit_k_at_once(void **state)
         nanosleep(&ms, NULL);
     }
     int inside = atomic_load(&run->inside);
-    /* Those left out wait: asleep, not spinning. Sample their states. */
+    /* Those left out wait: asleep, not spinning. Sample their states (only
+     * theirs: the k inside poll the gate). */
     int asleep = 0, samples = 0;
     if (inside == c->k) {
-        struct timespec settle = {0, 50000000};
+        /* Time for the others to reach their wait (a deadline, not a
+         * measure: a thread still on its way looks like a spinning one). */
+        struct timespec settle = {0, 200000000};
         nanosleep(&settle, NULL);
         for (int s = 0; s < 20; s++) {
-            /* The k inside sleep in nanosleep too: look at every thread. */
             for (int i = 0; i < c->threads; i++) {
                 pid_t tid = atomic_load(&run->tids[i]);
-                char st = tid ? thread_state(tid) : '?';
+                if (atomic_load(&run->in[i]) || tid == 0)
+                    continue;
+                char st = thread_state(tid);
                 samples++;
                 if (st == 'S' || st == 'D')
                     asleep++;
