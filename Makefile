@@ -322,7 +322,7 @@ diff:
 .PHONY: warnings
 warnings:
 	@ls runtime/*.c src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c | \
-	    xargs -P "$$(nproc)" -I{} $(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror \
+	    xargs -P "$$(nproc)" -I{} $(CC) $(CPPFLAGS) -DRL_IMPL_DIR='"labs"' $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror \
 	        -c {} -o /dev/null && echo "  $(CC): no warnings"
 
 ## compdb: write compile_commands.json, each source's flags for clangd and clang-tidy

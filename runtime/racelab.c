@@ -544,7 +544,7 @@ double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg)
  * A sleep hands the CPU to another thread even on one core, which is what
  * makes a two-step read-then-write lose an update on every run.
  */
-static atomic_bool fuzz_on;                   /* atomic, relaxed: set while no worker runs */
+atomic_bool rl_fuzz_on;                       /* atomic, relaxed: set while no worker runs */
 static atomic_uint_fast64_t fuzz_seed;        /* atomic, relaxed: as fuzz_on */
 static atomic_uint fuzz_epoch;                /* atomic, relaxed: bumped by rl_fuzz_enable */
 static atomic_uint fuzz_next_stream = 1000;   /* atomic, relaxed: for unnamed threads */
@@ -579,7 +579,7 @@ void rl_fuzz_enable(uint64_t seed)
 {
     atomic_store_explicit(&fuzz_seed, seed, memory_order_relaxed);
     atomic_fetch_add_explicit(&fuzz_epoch, 1, memory_order_relaxed);
-    atomic_store_explicit(&fuzz_on, true, memory_order_relaxed);
+    atomic_store_explicit(&rl_fuzz_on, true, memory_order_relaxed);
 }
 
 uint64_t rl_fuzz_from_options(bool fuzz, bool seed_given, uint64_t seed)
@@ -596,7 +596,7 @@ uint64_t rl_fuzz_from_options(bool fuzz, bool seed_given, uint64_t seed)
 
 void rl_fuzz_disable(void)
 {
-    atomic_store_explicit(&fuzz_on, false, memory_order_relaxed);
+    atomic_store_explicit(&rl_fuzz_on, false, memory_order_relaxed);
 }
 
 void rl_fuzz_thread(unsigned stream)
@@ -638,7 +638,7 @@ static void fuzz_tell_hook(const char *point, enum rl_fuzz_action action)
 
 bool rl_fuzz_wakeup(const char *point)
 {
-    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+    if (!atomic_load_explicit(&rl_fuzz_on, memory_order_relaxed))
         return false;
     bool wake = (fuzz_draw() & 3) == 0;
     /* The hook hears both answers: NONE means the caller is about to block
@@ -649,7 +649,7 @@ bool rl_fuzz_wakeup(const char *point)
 
 void rl_fuzz_stall(const char *point, long min_us, long max_us)
 {
-    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+    if (!atomic_load_explicit(&rl_fuzz_on, memory_order_relaxed))
         return;
     uint64_t r = fuzz_draw();
     fuzz_tell_hook(point, RL_FUZZ_SLEEP);
@@ -660,9 +660,9 @@ void rl_fuzz_stall(const char *point, long min_us, long max_us)
         ;
 }
 
-void rl_fuzz(const char *point)
+void(rl_fuzz)(const char *point) /* (in parentheses: not the macro) */
 {
-    if (!atomic_load_explicit(&fuzz_on, memory_order_relaxed))
+    if (!atomic_load_explicit(&rl_fuzz_on, memory_order_relaxed))
         return;
     uint64_t r = fuzz_draw();
     unsigned pick = (unsigned)(r & 63);

@@ -7,8 +7,9 @@
  * A loop of `count++` would show nothing at -O2: the compiler may turn the
  * whole loop into a single `count += M`. Here each increment is a call into
  * this file, the read and the write are separate statements, and
- * rl_fuzz() between them is an opaque call the compiler cannot see through,
- * so both accesses survive optimisation. With --fuzz, that point may also
+ * rl_fuzz() between them may call into the runtime (when fuzzing is on),
+ * a call the compiler cannot see through, so both accesses survive
+ * optimisation (with fuzzing off, the mark costs one load and a branch). With --fuzz, that point may also
  * sleep, handing the CPU to another thread mid-update: the loss happens on
  * every run, even on one CPU.
  *
