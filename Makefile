@@ -309,9 +309,18 @@ $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*
 
 ## bench: throughput of each strategy, ratios in one run [LAB= BENCH_IMPL=]
+# A benchmark that takes --csv also leaves build/bench/LAB.csv, and with
+# gnuplot build/bench/LAB.svg (scripts/plot.sh): made on demand, not kept
+# in git, since a picture of another machine's numbers would mislead.
 .PHONY: bench
-bench: $(LAB:%=build/release/$(call bdir,$(BENCH_IMPL))/bench_%)
-	@for l in $(LAB); do build/release/$(call bdir,$(BENCH_IMPL))/bench_$$l || exit; done
+bench: $(LAB:%=build/release/$(call bdir,$(BENCH_IMPL))/bench_%) | build/bench/
+	@for l in $(LAB); do b=build/release/$(call bdir,$(BENCH_IMPL))/bench_$$l; \
+	    if $$b --help | grep -q -- --csv; then \
+	        $$b --csv build/bench/$$l.csv || exit; \
+	        scripts/plot.sh build/bench/$$l.csv build/bench/$$l.svg \
+	            "lab $$l: throughput per strategy (median of rounds, spread as bars)" \
+	            "million operations per second"; \
+	    else $$b || exit; fi; done
 
 ## diff: show the exercise: labs/LAB.c against solutions/LAB.c [LAB=]
 .PHONY: diff

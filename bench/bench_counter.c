@@ -53,6 +53,37 @@ static double median(const double *v, int n)
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* The table as CSV, for scripts/plot.sh: a row per (strategy, threads),
+ * the median and the spread of its rounds, in M/s; no rows for a strategy
+ * that counted wrong. */
+static void write_csv(const char *path, const struct counter_strategy *strategies, int n,
+                      double rates[][NCOUNTS][100], int reps, char wrong[][96])
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_counter: cannot write %s\n", path);
+        rl_exit(1);
+    }
+    fprintf(f, "series,threads,median,low,high\n");
+    for (int i = 0; i < n; i++) {
+        if (wrong[i][0])
+            continue;
+        for (int t = 0; t < NCOUNTS; t++) {
+            double lo = rates[i][t][0], hi = lo;
+            for (int r = 1; r < reps; r++) {
+                lo = rates[i][t][r] < lo ? rates[i][t][r] : lo;
+                hi = rates[i][t][r] > hi ? rates[i][t][r] : hi;
+            }
+            fprintf(f, "%s,%d,%.1f,%.1f,%.1f\n", strategies[i].name, thread_counts[t],
+                    median(rates[i][t], reps) / 1e6, lo / 1e6, hi / 1e6);
+        }
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "bench_counter: cannot write %s\n", path);
+        rl_exit(1);
+    }
+}
+
 /* ---- the peer: per-thread slots (perfbook's count_stat) ----------------- */
 
 enum { SLOT_LINE = 64 };
@@ -85,6 +116,7 @@ int main(int argc, char **argv)
 {
     long iterations = 0, reps = 5;
     bool quick = false;
+    const char *csv = NULL;
     const struct rl_opt opts[] = {
         {.long_name = "iterations", .short_name = 'n', .kind = RL_OPT_LONG, .metavar = "N",
          .help = "increments per thread per run (default: sized to 100 ms a run)",
@@ -94,6 +126,9 @@ int main(int argc, char **argv)
          .dest = &reps},
         {.long_name = "quick", .kind = RL_OPT_FLAG,
          .help = "a smoke run: 20000 increments, 1 round (numbers meaningless)", .dest = &quick},
+        {.long_name = "csv", .kind = RL_OPT_TEXT, .metavar = "FILE",
+         .help = "also write the table to FILE: series,threads,median,low,high (M/s)",
+         .dest = &csv},
         {.long_name = NULL},
     };
     const struct rl_prog prog = {
@@ -160,6 +195,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nstrategies; i++)
         for (int t = 0; t < NCOUNTS; t++)
             rate[i][t] = median(rates[i][t], (int)reps);
+    if (csv)
+        write_csv(csv, strategies, nstrategies, rates, (int)reps, wrong);
 
     const long mutex = counter_find("mutex") - counter_strategies;
     /* The specimen comes first (counter.h), wrong on purpose. */
@@ -209,17 +246,24 @@ int main(int argc, char **argv)
     if (wrong[sharded][0] || wrong[peer][0]) {
         printf(" no verdict: a wrong count\n");
     } else {
-        /* Judged where each thread has a core: 4 threads on 2 cores
-         * measure the scheduler's time slices as much as the counters. */
+        /* Judged where each thread has a core (4 threads on 2 cores
+         * measure the scheduler's time slices as much as the counters),
+         * and only where the rounds allow a verdict: slower means every
+         * round of sharded below every round of slots. */
         bool level = true;
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         for (int t = 0; t < NCOUNTS; t++) {
             double x = rate[sharded][t] / rate[peer][t];
             printf(" %.2fx", x);
-            if (thread_counts[t] <= cpus)
-                level = level && x >= 0.95;
+            double sharded_hi = rates[sharded][t][0], peer_lo = rates[peer][t][0];
+            for (long r = 1; r < reps; r++) {
+                sharded_hi = rates[sharded][t][r] > sharded_hi ? rates[sharded][t][r] : sharded_hi;
+                peer_lo = rates[peer][t][r] < peer_lo ? rates[peer][t][r] : peer_lo;
+            }
+            if (thread_counts[t] <= cpus && x < 1.0 && sharded_hi < peer_lo)
+                level = false;
         }
-        printf("  %s\n", level ? "ok (>= 0.95x where each thread has a CPU: level)" : "BELOW");
+        printf("  %s\n", level ? "ok (level: the rounds overlap, or faster)" : "BELOW");
     }
     if (nwrong) {
         printf("\nWRONG: %d strateg%s lost updates: fix %s first (make check LAB=counter)\n",

@@ -14,12 +14,13 @@ set -u
 
 say() { printf 'racelab: %s\n' "$*" >&2; }
 
-want_clang=0 want_cmocka=0 want_test_tools=0
+want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0
 for goal in "$@"; do
     case $goal in
     tsan | explore) want_clang=1 ;;
     check | asan) want_clang=1 want_cmocka=1 ;;
     test) want_clang=1 want_cmocka=1 want_test_tools=1 ;;
+    bench) want_plot=1 ;;
     esac
 done
 
@@ -75,6 +76,10 @@ if [ $want_test_tools = 1 ]; then
     # tests/format.sh: labs/ and solutions/ in style, make compdb's JSON.
     command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
     command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+fi
+# make bench draws each benchmark's CSV as an SVG.
+if [ $want_plot = 1 ]; then
+    command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
 fi
 
 missing=$(echo "$missing" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')

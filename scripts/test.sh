@@ -423,6 +423,18 @@ test_bench() {
     for lab in $LABS; do
         check "bench_$lab --quick runs" build/release/solutions/bench_$lab --quick
     done
+    # A benchmark's CSV, what scripts/plot.sh draws: a header and a row per
+    # strategy and thread count, the median between low and high.
+    csv=$logs/bench_counter.csv
+    rm -f "$csv"
+    if build/release/solutions/bench_counter --quick --csv "$csv" >/dev/null 2>&1 &&
+        awk -F, 'NR == 1 { ok = $0 == "series,threads,median,low,high"; next }
+                 NF != 5 || $4 > $3 || $3 > $5 { ok = 0 } END { exit !(ok && NR >= 16) }' "$csv" &&
+        grep -q '^slots,2,' "$csv"; then
+        ok "bench_counter --csv writes its table (the peer too)"
+    else
+        bad "bench_counter --csv writes its table (the peer too)" "$csv"
+    fi
 }
 
 # script NAME FILE: a script of checks that prints "  ok    NAME" or

@@ -1,0 +1,43 @@
+#!/bin/sh
+# plot.sh - draws a benchmark's CSV as an SVG with gnuplot: one line per
+# series (a strategy, or a peer), its value against the thread count, and
+# the spread of its rounds as error bars.
+#
+#   scripts/plot.sh CSV SVG TITLE YLABEL
+#
+# CSV: a header line, then "series,threads,median,low,high" rows (the
+# benchmarks write it: bench_LAB --csv FILE). Without gnuplot (Debian:
+# gnuplot-nox) it says so and exits 0: the CSV is the result, the picture
+# a convenience.
+set -eu
+[ $# = 4 ] || { echo "usage: scripts/plot.sh CSV SVG TITLE YLABEL" >&2; exit 2; }
+csv=$1 svg=$2 title=$3 ylabel=$4
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "plot: no gnuplot here (apt-get install gnuplot-nox): $csv only" >&2
+    exit 0
+fi
+# One block per series, blocks separated by two blank lines (gnuplot's
+# "index"), in the order the series first appear.
+data=$(mktemp)
+trap 'rm -f "$data"' EXIT
+series=$(awk -F, 'NR > 1 && !seen[$1]++ { print $1 }' "$csv")
+for s in $series; do
+    awk -F, -v s="$s" 'NR > 1 && $1 == s { print $2, $3, $4, $5 }' "$csv" >>"$data"
+    printf '\n\n' >>"$data"
+done
+n=$(echo "$series" | grep -c .)
+titles=$(echo "$series" | tr '\n' ' ')
+gnuplot <<GNUPLOT
+set terminal svg size 720,420 dynamic font "sans,12"
+set output "$svg"
+set title "$title"
+set xlabel "threads"
+set ylabel "$ylabel"
+set key outside right
+set grid
+set logscale y
+set xtics 1
+names = "$titles"
+plot for [i=0:$n-1] "$data" index i using 1:2:3:4 with yerrorlines title word(names, i+1)
+GNUPLOT
+echo "  plot    $svg"
