@@ -203,6 +203,18 @@ typedef void rl_worker_fn(int index, void *arg);
  * the last worker's end. */
 double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg);
 
+/* Where rl_run_workers puts its threads, for benchmarks that must say
+ * what they measured: a queue's producer and consumer on one CPU hand
+ * items over through that CPU's cache, on two they pay for every line
+ * that moves. UNPINNED (the default) leaves it to the scheduler; SAME_CPU
+ * pins every worker to the first CPU this process may use; SEPARATE_CPUS
+ * pins worker i to the i-th such CPU, round robin. Set while no worker
+ * runs. */
+enum rl_placement { RL_UNPINNED, RL_SAME_CPU, RL_SEPARATE_CPUS };
+void rl_set_placement(enum rl_placement p);
+const char *rl_placement_name(enum rl_placement p); /* "same CPU", ... */
+int rl_cpus_allowed(void); /* CPUs this process may run on */
+
 /* ---- the race-window amplifier ----------------------------------------- */
 
 enum rl_fuzz_action { RL_FUZZ_NONE, RL_FUZZ_YIELD, RL_FUZZ_SLEEP, RL_FUZZ_WAKEUP };

@@ -489,9 +489,56 @@ struct worker {
     int64_t start_ns, end_ns; /* written by the worker, read after join */
 };
 
+static _Atomic int placement; /* enum rl_placement; atomic, relaxed: set while no worker runs */
+
+void rl_set_placement(enum rl_placement p)
+{
+    atomic_store_explicit(&placement, (int)p, memory_order_relaxed);
+}
+
+const char *rl_placement_name(enum rl_placement p)
+{
+    return p == RL_SAME_CPU ? "same CPU" : p == RL_SEPARATE_CPUS ? "separate CPUs" : "unpinned";
+}
+
+int rl_cpus_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    return CPU_COUNT(&set);
+}
+
+/* Pins the calling worker as the placement says: to the k-th CPU this
+ * process may use. */
+static void place(int index)
+{
+    enum rl_placement p = (enum rl_placement)atomic_load_explicit(&placement,
+                                                                  memory_order_relaxed);
+    if (p == RL_UNPINNED)
+        return;
+    cpu_set_t allowed, one;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return;
+    int want = p == RL_SAME_CPU ? 0 : index % CPU_COUNT(&allowed);
+    for (int cpu = 0, k = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed))
+            continue;
+        if (k++ == want) {
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            int err = pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+            if (err != 0)
+                rl_die_errno("pthread_setaffinity_np", err);
+            return;
+        }
+    }
+}
+
 static void *worker_main(void *p)
 {
     struct worker *w = p;
+    place(w->index);
     rl_fuzz_thread((unsigned)w->index);
     int err = pthread_barrier_wait(&w->shared->start);
     if (err != 0 && err != PTHREAD_BARRIER_SERIAL_THREAD)

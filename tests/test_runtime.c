@@ -7,10 +7,13 @@
  * Tests that run programs expect to start from the top of the tree, with
  * build/release/solutions/counter built (make test does both).
  */
+#define _GNU_SOURCE /* pthread_getaffinity_np, CPU_COUNT */
 #include "rltest.h"
 
 #include "racelab.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -720,6 +723,52 @@ static void overlap_meter_counts_notes_turns_near_misses(void **state)
     assert_int_equal(met.turns, 0);
 }
 
+/* Each worker records the CPUs its affinity allows: exactly one, and
+ * which, when pinned. */
+static struct {
+    int count[4];
+    int cpu[4];
+} placed;
+
+static void record_placement(int index, void *arg)
+{
+    (void)arg;
+    cpu_set_t set;
+    if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) != 0)
+        return;
+    placed.count[index] = CPU_COUNT(&set);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set)) {
+            placed.cpu[index] = c;
+            break;
+        }
+}
+
+static void placement_pins_the_workers(void **state)
+{
+    (void)state;
+    int cpus = rl_cpus_allowed();
+    rl_set_placement(RL_SAME_CPU);
+    memset(&placed, 0, sizeof placed);
+    rl_run_workers(4, record_placement, NULL);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(placed.count[i], 1);
+        assert_int_equal(placed.cpu[i], placed.cpu[0]);
+    }
+    rl_set_placement(RL_SEPARATE_CPUS);
+    memset(&placed, 0, sizeof placed);
+    rl_run_workers(2, record_placement, NULL);
+    rl_set_placement(RL_UNPINNED);
+    assert_int_equal(placed.count[0], 1);
+    assert_int_equal(placed.count[1], 1);
+    if (cpus >= 2)
+        assert_int_not_equal(placed.cpu[0], placed.cpu[1]);
+    memset(&placed, 0, sizeof placed);
+    rl_run_workers(1, record_placement, NULL);
+    assert_int_equal(placed.count[0], cpus); /* unpinned: all of them again */
+    assert_string_equal(rl_placement_name(RL_SEPARATE_CPUS), "separate CPUs");
+}
+
 static struct rltest_case cases[] = {
     {"numbers: accepted and refused, with the reason"},
     {"options: each bad input, its exact message, exit 2"},
@@ -745,6 +794,7 @@ static struct rltest_case cases[] = {
     {"a still count and a hold, on a clock an hour a look"},
     {"a count that moves at every look, on a clock an hour a look"},
     {"overlap meter: notes, turns between threads and near misses counted; off, nothing"},
+    {"placement: same CPU pins every worker to one, separate CPUs to one each"},
 };
 
 int main(int argc, char **argv)
@@ -771,6 +821,7 @@ int main(int argc, char **argv)
         RLTEST(watchdog_thread_stops_quietly, &cases[20]),
         RLTEST(watchdog_fails_a_hung_test_by_name, &cases[9]),
         RLTEST(overlap_meter_counts_notes_turns_near_misses, &cases[23]),
+        RLTEST(placement_pins_the_workers, &cases[24]),
     };
     struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
     struct CMUnitTest fires[] = {RLTEST(fire_after_hold, &cases[21])};
