@@ -107,6 +107,7 @@ int main(int argc, char **argv)
            capacity, reps);
     fflush(stdout);
     static double placed[NSTRATEGIES][NPLACES][100]; /* 1P1C seconds per round */
+    static double bare[NSTRATEGIES][NPLACES][100];   /* the same, counting only */
     bool two_cpus = rl_cpus_allowed() >= 2;
     for (long round = 0; round <= reps; round++) { /* round 0: warm-up */
         for (int p = 0; p < NPLACES && two_cpus; p++) {
@@ -122,6 +123,15 @@ int main(int argc, char **argv)
                 }
                 if (round > 0)
                     placed[i][p][round - 1] = r.seconds;
+                cfg.bare = true;
+                r = queue_run(queue_find(strategies[i]), &cfg, NULL);
+                if (!queue_result_ok(&r) && !wrong[i][0]) {
+                    int n = snprintf(wrong[i], sizeof wrong[i], "at 1P1C, %s, bare: ",
+                                     rl_placement_name(placements[p]));
+                    describe(&r, items, wrong[i] + n, sizeof wrong[i] - (size_t)n);
+                }
+                if (round > 0)
+                    bare[i][p][round - 1] = r.seconds;
             }
         }
         rl_set_placement(RL_UNPINNED);
@@ -172,19 +182,27 @@ int main(int argc, char **argv)
 
     double rate[NSTRATEGIES][NPLACES] = {{0}};
     if (two_cpus && !nwrong) {
-        printf("\n  1 producer + 1 consumer, pinned (M items/s, median of %ld rounds):\n", reps);
-        printf("  %-9s  %16s  %16s\n", "strategy", rl_placement_name(placements[0]),
-               rl_placement_name(placements[1]));
+        printf("\n  1 producer + 1 consumer, pinned (M items/s, median of %ld rounds);\n"
+               "  bare: the consumer only counts, no per-item checking:\n",
+               reps);
+        printf("  %-9s  %16s  %16s  %16s  %16s\n", "strategy", rl_placement_name(placements[0]),
+               rl_placement_name(placements[1]), "same CPU, bare", "separate, bare");
+        double bare_rate[NSTRATEGIES][NPLACES];
         for (int i = 0; i < NSTRATEGIES; i++) {
             printf("  %-9s", strategies[i]);
             for (int p = 0; p < NPLACES; p++) {
                 rate[i][p] = (double)items / median(placed[i][p], (int)reps) / 1e6;
                 printf("  %16.2f", rate[i][p]);
             }
+            for (int p = 0; p < NPLACES; p++) {
+                bare_rate[i][p] = (double)items / median(bare[i][p], (int)reps) / 1e6;
+                printf("  %16.2f", bare_rate[i][p]);
+            }
             printf("\n");
         }
-        printf("  %-9s  %15.2fx  %15.2fx   (lockfree / locked)\n", "ratio",
-               rate[1][0] / rate[0][0], rate[1][1] / rate[0][1]);
+        printf("  %-9s  %15.2fx  %15.2fx  %15.2fx  %15.2fx   (lockfree / locked)\n", "ratio",
+               rate[1][0] / rate[0][0], rate[1][1] / rate[0][1],
+               bare_rate[1][0] / bare_rate[0][0], bare_rate[1][1] / bare_rate[0][1]);
     }
 
     printf("\nexpected on a 2-core machine: lockfree >= %.1fx locked at 1P1C, on separate "

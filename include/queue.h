@@ -173,6 +173,12 @@ struct queue_config {
     bool close_midway;          /* producer 0 closes the queue a third of the way
                                    through its items, while the others still put;
                                    puts refused after that are not errors */
+    bool bare;                  /* consumers only count what they get, each in
+                                   its own variable: the queue's speed without
+                                   the per-item checking (a shared counter and a
+                                   seen[] array); loss shows only as a short
+                                   count, and a loss and a duplicate can cancel:
+                                   for benchmarks, beside a checked run */
 };
 enum { QUEUE_MAX_SIDE = 16 };
 

@@ -485,13 +485,13 @@ static void stress_once(const struct queue_case *c, uint64_t seed, int round)
  * consumers fighting over one slot (stolen and spurious wake-ups); many
  * producers on a tiny queue; both again with pills. */
 static const struct queue_config shapes[] = {
-    {1, 1, 0, 4, false, true, false},
-    {4, 4, 0, 16, false, true, false},
-    {1, 8, 0, 1, false, true, false},
-    {8, 1, 0, 2, false, true, false},
-    {4, 4, 0, 1, true, true, false},
-    {2, 6, 0, 3, true, true, false},
-    {8, 2, 0, 64, false, true, true},
+    {1, 1, 0, 4, false, true, false, false},
+    {4, 4, 0, 16, false, true, false, false},
+    {1, 8, 0, 1, false, true, false, false},
+    {8, 1, 0, 2, false, true, false, false},
+    {4, 4, 0, 1, true, true, false, false},
+    {2, 6, 0, 3, true, true, false, false},
+    {8, 2, 0, 64, false, true, true, false},
 };
 enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
 
