@@ -38,21 +38,6 @@ static const struct {
     double at_least; /* times mutex */
 } expectations[] = {{"sharded", 10.0}, {"atomic", 1.5}};
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double s[100];
-    for (int i = 0; i < n; i++)
-        s[i] = v[i];
-    qsort(s, (size_t)n, sizeof s[0], cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* The table as CSV, for scripts/plot.sh: a row per (strategy, threads),
  * the median and the spread of its rounds, in M/s; no rows for a strategy
  * that counted wrong. */
@@ -69,13 +54,9 @@ static void write_csv(const char *path, const struct counter_strategy *strategie
         if (wrong[i][0])
             continue;
         for (int t = 0; t < NCOUNTS; t++) {
-            double lo = rates[i][t][0], hi = lo;
-            for (int r = 1; r < reps; r++) {
-                lo = rates[i][t][r] < lo ? rates[i][t][r] : lo;
-                hi = rates[i][t][r] > hi ? rates[i][t][r] : hi;
-            }
+            double lo, hi, m = rl_median(rates[i][t], reps, &lo, &hi);
             fprintf(f, "%s,%d,%.1f,%.1f,%.1f\n", strategies[i].name, thread_counts[t],
-                    median(rates[i][t], reps) / 1e6, lo / 1e6, hi / 1e6);
+                    m / 1e6, lo / 1e6, hi / 1e6);
         }
     }
     if (fclose(f) != 0) {
@@ -194,7 +175,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < nstrategies; i++)
         for (int t = 0; t < NCOUNTS; t++)
-            rate[i][t] = median(rates[i][t], (int)reps);
+            rate[i][t] = rl_median(rates[i][t], (int)reps, NULL, NULL);
     if (csv)
         write_csv(csv, strategies, nstrategies, rates, (int)reps, wrong);
 
@@ -255,11 +236,9 @@ int main(int argc, char **argv)
         for (int t = 0; t < NCOUNTS; t++) {
             double x = rate[sharded][t] / rate[peer][t];
             printf(" %.2fx", x);
-            double sharded_hi = rates[sharded][t][0], peer_lo = rates[peer][t][0];
-            for (long r = 1; r < reps; r++) {
-                sharded_hi = rates[sharded][t][r] > sharded_hi ? rates[sharded][t][r] : sharded_hi;
-                peer_lo = rates[peer][t][r] < peer_lo ? rates[peer][t][r] : peer_lo;
-            }
+            double sharded_hi, peer_lo;
+            rl_median(rates[sharded][t], (int)reps, NULL, &sharded_hi);
+            rl_median(rates[peer][t], (int)reps, &peer_lo, NULL);
             if (thread_counts[t] <= cpus && x < 1.0 && sharded_hi < peer_lo)
                 level = false;
         }

@@ -115,28 +115,12 @@ static void run_once(struct measure *m, const char *mode, const char *base, int 
     m->n++;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n, double *lo, double *hi)
-{
-    double s[MAX_REPS];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    *lo = s[0];
-    *hi = s[n - 1];
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static double median_rss_mb(const struct measure *m)
 {
-    double v[MAX_REPS], lo, hi;
+    double v[MAX_REPS];
     for (int i = 0; i < m->n; i++)
         v[i] = (double)m->rss_kb[i] / 1024;
-    return median(v, m->n, &lo, &hi);
+    return rl_median(v, m->n, NULL, NULL);
 }
 
 static bool row(const char *name, const struct measure *m, double *med)
@@ -146,7 +130,7 @@ static bool row(const char *name, const struct measure *m, double *med)
         return false;
     }
     double lo, hi;
-    *med = median(m->seconds, m->n, &lo, &hi);
+    *med = rl_median(m->seconds, m->n, &lo, &hi);
     printf("  %-22s %8.3f s  (%.3f-%.3f)  peak RSS %6.1f MB\n", name, *med, lo, hi,
            median_rss_mb(m));
     return true;
@@ -279,8 +263,8 @@ int main(int argc, char **argv)
             if (!okm[0] || !okm[i])
                 continue;
             double lo0, hi0, lo, hi;
-            median(crowd[0].seconds, crowd[0].n, &lo0, &hi0);
-            median(crowd[i].seconds, crowd[i].n, &lo, &hi);
+            rl_median(crowd[0].seconds, crowd[0].n, &lo0, &hi0);
+            rl_median(crowd[i].seconds, crowd[i].n, &lo, &hi);
             double x = tm[0] / tm[i];
             double per = (median_rss_mb(&crowd[i]) - base_mb) * 1024 / many;
             /* Level: faster, or the spreads of the two overlap. */

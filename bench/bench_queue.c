@@ -45,18 +45,6 @@ static void describe(const struct queue_result *r, long items, char *buf, size_t
         snprintf(buf + n, len - n, "; %s", r->first_error);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static const enum rl_placement placements[] = {RL_SAME_CPU, RL_SEPARATE_CPUS};
 enum { NPLACES = sizeof placements / sizeof placements[0] };
 
@@ -112,11 +100,11 @@ int main(int argc, char **argv)
     }
 
     static double secs[NSTRATEGIES][NSHAPES][100]; /* per round */
-    double best[NSTRATEGIES][NSHAPES]; /* the median, despite its old name */
+    double med[NSTRATEGIES][NSHAPES]; /* seconds: the median of the rounds */
     char wrong[NSTRATEGIES][320] = {{0}}; /* the first wrong run, "" if none */
     for (int i = 0; i < NSTRATEGIES; i++)
         for (int k = 0; k < NSHAPES; k++)
-            best[i][k] = 1e30;
+            med[i][k] = 1e30;
 
     printf("bench queue: %ld items per run, capacity %ld, median of %ld rounds\n", items,
            capacity, reps);
@@ -171,16 +159,12 @@ int main(int argc, char **argv)
 
     for (int i = 0; i < NSTRATEGIES; i++)
         for (int k = 0; k < NSHAPES; k++) {
-            double lo = secs[i][k][0], hi = lo;
-            for (long r = 1; r < reps; r++) {
-                lo = secs[i][k][r] < lo ? secs[i][k][r] : lo;
-                hi = secs[i][k][r] > hi ? secs[i][k][r] : hi;
-            }
-            best[i][k] = median(secs[i][k], (int)reps);
+            double lo, hi;
+            med[i][k] = rl_median(secs[i][k], (int)reps, &lo, &hi);
             if (csv_file && !wrong[i][0]) {
                 double moved = (double)(items / sides[k] * sides[k]);
                 fprintf(csv_file, "%s,%d,%.2f,%.2f,%.2f\n", strategies[i], sides[k],
-                        moved / best[i][k] / 1e6, moved / hi / 1e6, moved / lo / 1e6);
+                        moved / med[i][k] / 1e6, moved / hi / 1e6, moved / lo / 1e6);
             }
         }
     if (csv_file && fclose(csv_file) != 0) {
@@ -202,7 +186,7 @@ int main(int argc, char **argv)
         }
         for (int k = 0; k < NSHAPES; k++) {
             long moved = items / sides[k] * sides[k];
-            printf("  %16.2f", (double)moved / best[i][k] / 1e6);
+            printf("  %16.2f", (double)moved / med[i][k] / 1e6);
         }
         printf("\n");
     }
@@ -211,7 +195,7 @@ int main(int argc, char **argv)
         if (nwrong)
             printf("  %16s", "-");
         else
-            printf("  %15.2fx", best[0][k] / best[1][k]);
+            printf("  %15.2fx", med[0][k] / med[1][k]);
     printf("   (lockfree / locked)\n");
 
     double rate[NSTRATEGIES][NPLACES] = {{0}};
@@ -225,11 +209,11 @@ int main(int argc, char **argv)
         for (int i = 0; i < NSTRATEGIES; i++) {
             printf("  %-9s", strategies[i]);
             for (int p = 0; p < NPLACES; p++) {
-                rate[i][p] = (double)items / median(placed[i][p], (int)reps) / 1e6;
+                rate[i][p] = (double)items / rl_median(placed[i][p], (int)reps, NULL, NULL) / 1e6;
                 printf("  %16.2f", rate[i][p]);
             }
             for (int p = 0; p < NPLACES; p++) {
-                bare_rate[i][p] = (double)items / median(bare[i][p], (int)reps) / 1e6;
+                bare_rate[i][p] = (double)items / rl_median(bare[i][p], (int)reps, NULL, NULL) / 1e6;
                 printf("  %16.2f", bare_rate[i][p]);
             }
             printf("\n");

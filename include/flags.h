@@ -178,6 +178,11 @@ void flags_fetch(CURL *easy, const char *base, const char *code, long timeout_ms
 bool flags_get_text(const char *base, const char *path, long timeout_ms, char *buf, size_t cap,
                     char *err, size_t errlen);
 
+/* A thousand downloads in flight, or a server of a thousand connections,
+ * need more descriptors than the 1,024 a process usually starts with:
+ * raises the soft limit to want, or as far as the hard limit allows. */
+void flags_raise_fd_limit(long want);
+
 /* The server's counts, from GET /stats. */
 struct flags_stats {
     long requests, busy_max, open_max;

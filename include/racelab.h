@@ -159,6 +159,8 @@ const char *rl_parse_seconds(const char *text, long min_ms, long max_ms, long *m
 _Noreturn void rl_die_errno(const char *what, int err);
 
 void rl_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
+/* calloc, or "prog: what: Cannot allocate memory" and abort. */
+void *rl_calloc(size_t n, size_t size, const char *what);
 void rl_thread_join(pthread_t t, void **result);
 void rl_mutex_init(pthread_mutex_t *m);
 void rl_mutex_destroy(pthread_mutex_t *m);
@@ -193,6 +195,11 @@ uint64_t rl_random(uint64_t *state);
 
 /* Monotonic clock, in nanoseconds. */
 int64_t rl_now_ns(void);
+
+/* The median of v[0 .. n-1] (n >= 1; v is left as it was); when lo and
+ * hi are not NULL, the smallest and the largest too: what a benchmark
+ * reports of its rounds. */
+double rl_median(const double *v, int n, double *lo, double *hi);
 
 /* The body of one worker: index is 0 .. nthreads-1. */
 typedef void rl_worker_fn(int index, void *arg);

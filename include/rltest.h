@@ -106,6 +106,10 @@ unsigned long rltest_blocked_mark(unsigned stream);
 bool rltest_wait_blocked(unsigned stream, unsigned long mark, pid_t tid,
                          const _Atomic bool *returned);
 
+/* The state letter /proc gives a thread of this process ('S' asleep, 'R'
+ * running or runnable, ...), or '?' when it cannot be read. */
+char rltest_thread_state(pid_t tid);
+
 /* Runs argv[0] (a path, or a name looked up in PATH) with argv, stdin from /dev/null, and collects its
  * stdout and stderr (each NUL-terminated, malloc'ed). When close_stdout is
  * true, stdout is a pipe whose reader has already gone. Kills it after

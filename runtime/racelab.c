@@ -392,6 +392,14 @@ static void check(int err, const char *what)
         rl_die_errno(what, err);
 }
 
+void *rl_calloc(size_t n, size_t size, const char *what)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        rl_die_errno(what, ENOMEM);
+    return p;
+}
+
 void rl_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
 {
     check(pthread_create(t, NULL, fn, arg), "pthread_create");
@@ -547,6 +555,26 @@ static void *worker_main(void *p)
     w->shared->fn(w->index, w->shared->arg);
     w->end_ns = rl_now_ns();
     return NULL;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double rl_median(const double *v, int n, double *lo, double *hi)
+{
+    double *s = rl_calloc((size_t)n, sizeof *s, "rl_median");
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, by_value);
+    double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    if (lo)
+        *lo = s[0];
+    if (hi)
+        *hi = s[n - 1];
+    free(s);
+    return m;
 }
 
 double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg)

@@ -253,8 +253,7 @@ unsigned long rltest_blocked_mark(unsigned stream)
     return atomic_load_explicit(&blocked_count[stream], memory_order_relaxed);
 }
 
-/* The state letter of a thread of this process ('S' sleeping, 'R'...). */
-static char thread_state(pid_t tid)
+char rltest_thread_state(pid_t tid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
@@ -281,7 +280,7 @@ bool rltest_wait_blocked(unsigned stream, unsigned long mark, pid_t tid,
         if (rltest_blocked_mark(stream) != mark || rl_now_ns() > give_up)
             return true;
         /* A fuzz pause sleeps 32 us at most: 20 ms of sleep is a wait. */
-        asleep = thread_state(tid) == 'S' ? asleep + 1 : 0;
+        asleep = rltest_thread_state(tid) == 'S' ? asleep + 1 : 0;
         if (asleep >= 20)
             return true;
         const struct timespec tick = {0, 1000 * 1000};

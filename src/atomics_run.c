@@ -45,14 +45,6 @@ const struct atomics_strategy *atomics_find(enum atomics_case which, const char 
     return NULL;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (!p)
-        rl_die_errno("calloc", ENOMEM);
-    return p;
-}
-
 /* ---- publish -------------------------------------------------------------- */
 
 struct atomics_message atomics_message_for(int slot)
@@ -112,10 +104,10 @@ static void publish_worker(int tid, void *arg)
 struct atomics_result atomics_publish_run(const struct atomics_strategy *s,
                                           int nconsumers, long n)
 {
-    struct publish_job *job = xcalloc(1, sizeof *job);
+    struct publish_job *job = rl_calloc(1, sizeof *job, "atomics: calloc");
     job->s = s;
     job->n = n;
-    job->seen = xcalloc((size_t)nconsumers + 1, sizeof *job->seen);
+    job->seen = rl_calloc((size_t)nconsumers + 1, sizeof *job->seen, "atomics: calloc");
     struct atomics_result r = {.sent = n, .reads = n * nconsumers, .first_torn_slot = -1};
 
     s->publish_reset((int)n);
@@ -192,10 +184,10 @@ static void once_worker(int tid, void *arg)
 struct atomics_result atomics_once_run(const struct atomics_strategy *s, int nthreads,
                                        long rounds, long gets_per_thread)
 {
-    struct once_job *job = xcalloc(1, sizeof *job);
+    struct once_job *job = rl_calloc(1, sizeof *job, "atomics: calloc");
     job->s = s;
     job->gets = gets_per_thread;
-    job->seen = xcalloc((size_t)nthreads, sizeof *job->seen);
+    job->seen = rl_calloc((size_t)nthreads, sizeof *job->seen, "atomics: calloc");
     struct atomics_result r = {.rounds = rounds};
 
     for (long round = 0; round < rounds; round++) {

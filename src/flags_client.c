@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static const char *const outcome_names[FLAGS_OUTCOMES] = {"ok", "not found", "error"};
 static const char *const error_names[FLAGS_ERRORS] = {
@@ -281,4 +282,14 @@ bool flags_get_stats(const char *base, long timeout_ms, struct flags_stats *st, 
             return false;
         }
     return true;
+}
+
+void flags_raise_fd_limit(long want)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= (rlim_t)want)
+        return;
+    r.rlim_cur = r.rlim_max != RLIM_INFINITY && r.rlim_max < (rlim_t)want ? r.rlim_max
+                                                                         : (rlim_t)want;
+    setrlimit(RLIMIT_NOFILE, &r); /* at worst, some connections fail, and say so */
 }

@@ -38,15 +38,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (!p)
-        rl_die_errno("flags: calloc", ENOMEM);
-    return p;
-}
 
 static void report(const struct flags_config *cfg, const struct flags_result *r)
 {
@@ -61,21 +52,30 @@ static struct {
     _Atomic long ended;      /* atomic, relaxed: downloads ended */
     long count;              /* set before the watchdog starts */
     long quiet_s;
+    const char *suspects;    /* what the workers of this mode wait on */
 } watch;
 
 static void watch_describe(void *ctx, long ended)
 {
     (void)ctx;
     fprintf(stderr,
-            "flags: stuck: %ld of %ld downloads ended, none for %ld s (workers waiting "
-            "in flags_limit_enter for a place that never frees? make check LAB=flags)\n",
-            ended, watch.count, watch.quiet_s);
+            "flags: stuck: %ld of %ld downloads ended, none for %ld s (the workers wait "
+            "on %s)\n",
+            ended, watch.count, watch.quiet_s, watch.suspects);
     rl_say_verdict(stdout, RL_STUCK, "%ld of %ld downloads, none ended for %ld s", ended,
                    watch.count, watch.quiet_s);
 }
 
-static void watch_start(const struct flags_config *cfg)
+/* Starts the watch over a mode whose workers wait on what suspects says,
+ * besides the limit when there is one. */
+static void watch_start(const struct flags_config *cfg, const char *suspects)
 {
+    static char text[200];
+    snprintf(text, sizeof text, "%s%s", suspects,
+             cfg->limit > 0 ? "; or in flags_limit_enter, for a place that never frees "
+                              "(make check LAB=flags)"
+                            : "");
+    watch.suspects = text;
     atomic_store_explicit(&watch.ended, 0, memory_order_relaxed);
     watch.count = cfg->count;
     watch.quiet_s = cfg->timeout_ms / 1000 + 3;
@@ -177,7 +177,8 @@ static void run_workers(const struct flags_config *cfg, struct flags_outcome_cou
     if (cfg->limit > 0)
         run.limit = flags_limit_create(cfg->limit);
 
-    watch_start(cfg);
+    watch_start(cfg, specimen ? "no exercise: the specimen counts its flags out itself"
+                              : "lab 3's queue for their next flag (make check LAB=queue)");
     rl_run_workers(cfg->workers, threads_worker, &run);
     rl_watchdog_stop(&watch.dog);
 
@@ -246,16 +247,17 @@ static void *download_one(void *arg)
 
 static void run_futures(const struct flags_config *cfg, struct flags_outcome_counts *out)
 {
-    struct future_job *jobs = xcalloc((size_t)cfg->count, sizeof *jobs);
-    void **args = xcalloc((size_t)cfg->count, sizeof *args);
-    void **results = xcalloc((size_t)cfg->count, sizeof *results);
+    struct future_job *jobs = rl_calloc((size_t)cfg->count, sizeof *jobs, "flags: calloc");
+    void **args = rl_calloc((size_t)cfg->count, sizeof *args, "flags: calloc");
+    void **results = rl_calloc((size_t)cfg->count, sizeof *results, "flags: calloc");
     struct flags_limit *limit = cfg->limit > 0 ? flags_limit_create(cfg->limit) : NULL;
     for (int i = 0; i < cfg->count; i++) {
         jobs[i] = (struct future_job){.cfg = cfg, .limit = limit, .index = i};
         args[i] = &jobs[i];
     }
     atomic_store_explicit(&future_workers, 0, memory_order_relaxed);
-    watch_start(cfg);
+    watch_start(cfg, "lab 4's executor: a future never set, or lab 3's queue under it "
+                     "(make check LAB=pool; make check LAB=queue)");
     struct futures *ex = futures_create(cfg->workers);
     futures_map(ex, download_one, args, results, cfg->count);
     futures_shutdown(ex);
@@ -294,7 +296,7 @@ static void loop_done(void *ctx, struct flags_xfer *x)
 
 static struct flags_xfer *xfers_create(const struct flags_config *cfg)
 {
-    struct flags_xfer *xfers = xcalloc((size_t)cfg->count, sizeof *xfers);
+    struct flags_xfer *xfers = rl_calloc((size_t)cfg->count, sizeof *xfers, "flags: calloc");
     for (int i = 0; i < cfg->count; i++) {
         char code[FLAGS_CODE_MAX];
         flags_code(i, code);
@@ -339,7 +341,7 @@ static void run_coro(const struct flags_config *cfg, struct flags_outcome_counts
     struct co_sched *sched = co_sched_create(io);
     long quota = cfg->quota >= 0 ? cfg->quota : cfg->count;
     struct flags_quota *q = flags_quota_create(quota);
-    struct flags_quota_task *tasks = xcalloc((size_t)cfg->count, sizeof *tasks);
+    struct flags_quota_task *tasks = rl_calloc((size_t)cfg->count, sizeof *tasks, "flags: calloc");
     for (int i = 0; i < cfg->count; i++) {
         tasks[i] = (struct flags_quota_task){.sched = sched, .quota = q, .xfer = &xfers[i]};
         co_spawn(sched, flags_quota_task, &tasks[i]);
@@ -393,22 +395,10 @@ const struct flags_mode *flags_find(const char *name)
     return NULL;
 }
 
-/* The loop and coro modes keep a socket per download in flight: more than
- * the 1,024 descriptors a process usually starts with. Takes what the hard
- * limit allows; at worst, some transfers fail to connect and say so. */
-static void raise_fd_limit(int count)
-{
-    struct rlimit r;
-    rlim_t want = (rlim_t)count + 64;
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= want)
-        return;
-    r.rlim_cur = r.rlim_max != RLIM_INFINITY && r.rlim_max < want ? r.rlim_max : want;
-    setrlimit(RLIMIT_NOFILE, &r);
-}
-
 void flags_run(const struct flags_config *cfg, struct flags_outcome_counts *out)
 {
-    raise_fd_limit(cfg->count);
+    /* The loop and coro modes keep a socket per download in flight. */
+    flags_raise_fd_limit((long)cfg->count + 64);
     memset(out, 0, sizeof *out);
     out->overlap_turns = -1;
     memset(cfg->results, 0, (size_t)cfg->count * sizeof *cfg->results);

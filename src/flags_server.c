@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -416,17 +415,6 @@ static int listen_on(int port, int *bound, char *err, size_t errlen)
     return fd;
 }
 
-/* A server of 1,000 connections needs more descriptors than the usual
- * 1,024 a process may open: take what the hard limit allows. */
-static void raise_fd_limit(void)
-{
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= FD_WANTED)
-        return;
-    r.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max > FD_WANTED ? FD_WANTED : r.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &r); /* at worst, fewer connections at once */
-}
-
 static void server_init(struct server *sv, const struct flags_server_config *cfg)
 {
     memset(sv, 0, sizeof *sv);
@@ -439,7 +427,7 @@ static void server_init(struct server *sv, const struct flags_server_config *cfg
  * the delay thread. */
 static struct MHD_Daemon *server_start(struct server *sv, int fd)
 {
-    raise_fd_limit();
+    flags_raise_fd_limit(FD_WANTED);
     /* No MHD_USE_ERROR_LOG: MHD says nothing on stderr. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d =

@@ -31,12 +31,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,21 +239,6 @@ static long gate_progress(void *arg)
     return atomic_load(&a->run->entered) + (atomic_load(&a->run->open) ? 1000 : 0);
 }
 
-/* A thread's state in /proc: 'S' asleep, 'R' running, ... */
-static char thread_state(pid_t tid)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return '?';
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : '?';
-}
-
 static void *gate_thread(void *arg)
 {
     rltest_run_watched(gate_run_fn, arg, gate_progress, 5);
@@ -291,7 +274,7 @@ static void test_limit_k_at_once(void **state)
                 pid_t tid = atomic_load(&run->tids[i]);
                 if (atomic_load(&run->in[i]) || tid == 0)
                     continue;
-                char st = thread_state(tid);
+                char st = rltest_thread_state(tid);
                 samples++;
                 if (st == 'S' || st == 'D')
                     asleep++;

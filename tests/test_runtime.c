@@ -769,6 +769,19 @@ static void placement_pins_the_workers(void **state)
     assert_string_equal(rl_placement_name(RL_SEPARATE_CPUS), "separate CPUs");
 }
 
+static void median_of_rounds(void **state)
+{
+    (void)state;
+    const double odd[] = {3, 1, 2}, even[] = {4, 1, 3, 2};
+    double lo = 0, hi = 0;
+    assert_true(rl_median(odd, 3, &lo, &hi) == 2);
+    assert_true(lo == 1 && hi == 3);
+    assert_true(odd[0] == 3 && odd[1] == 1); /* left as it was */
+    assert_true(rl_median(even, 4, NULL, &hi) == 2.5);
+    assert_true(hi == 4);
+    assert_true(rl_median(even, 1, &lo, NULL) == 4 && lo == 4);
+}
+
 static struct rltest_case cases[] = {
     {"numbers: accepted and refused, with the reason"},
     {"options: each bad input, its exact message, exit 2"},
@@ -795,6 +808,7 @@ static struct rltest_case cases[] = {
     {"a count that moves at every look, on a clock an hour a look"},
     {"overlap meter: notes, turns between threads and near misses counted; off, nothing"},
     {"placement: same CPU pins every worker to one, separate CPUs to one each"},
+    {"median of rounds: odd and even counts, the spread, the input untouched"},
 };
 
 int main(int argc, char **argv)
@@ -822,6 +836,7 @@ int main(int argc, char **argv)
         RLTEST(watchdog_fails_a_hung_test_by_name, &cases[9]),
         RLTEST(overlap_meter_counts_notes_turns_near_misses, &cases[23]),
         RLTEST(placement_pins_the_workers, &cases[24]),
+        RLTEST(median_of_rounds, &cases[25]),
     };
     struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
     struct CMUnitTest fires[] = {RLTEST(fire_after_hold, &cases[21])};
