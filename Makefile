@@ -52,7 +52,7 @@ override BENCH_IMPL := $(patsubst $(CURDIR)/%,%,$(abspath $(BENCH_IMPL)))
 bdir = $(if $(filter /%,$(1)),ext$(1),$(1))
 
 # A mistyped LAB or IMPL is one line that lists what there is.
-ifneq ($(filter tsan check explore bench diff,$(MAKECMDGOALS)),)
+ifneq ($(filter tsan check explore bench bench-docs diff,$(MAKECMDGOALS)),)
 ifneq ($(filter-out $(LABS),$(LAB)),)
 $(error no lab '$(firstword $(filter-out $(LABS),$(LAB)))': LAB is one or more of: $(LABS))
 endif
@@ -62,7 +62,7 @@ ifeq ($(wildcard $(IMPL)/.),)
 $(error IMPL=$(IMPL): no such directory (IMPL is labs, solutions, or a directory of LAB.c files))
 endif
 endif
-ifneq ($(filter bench,$(MAKECMDGOALS)),)
+ifneq ($(filter bench bench-docs,$(MAKECMDGOALS)),)
 ifeq ($(wildcard $(BENCH_IMPL)/.),)
 $(error BENCH_IMPL=$(BENCH_IMPL): no such directory (labs, solutions, or a directory of LAB.c files))
 endif
@@ -70,7 +70,8 @@ endif
 
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
-DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS)) \
+DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS) \
+                $(if $(filter bench-docs warnings,$(MAKECMDGOALS)),bench)) \
               $(if $(filter all build/release/%,$(or $(MAKECMDGOALS),all)),build) \
               $(if $(filter test-%,$(MAKECMDGOALS)),test) \
               $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
@@ -232,11 +233,15 @@ $(B)/test_$(3): build/$(1)/tests/test_$(3).o build/$(1)/runtime/rltest.o \
 $(B)/explore_$(3): build/$(1)/tests/explore_$(3).o $(SHAKE_EX_OBJS) \
                    $(KIT_OBJS) $(EXTRA_$(1)) | $$$$(@D)/
 	$$(call link,$(1),$(LAB_LIBS))
-$(B)/bench_$(3): build/$(1)/bench/bench_$(3).o $(EX_OBJS) $(KIT_OBJS) | $$$$(@D)/
-	$$(call link,$(1),$(LAB_LIBS))
+$(B)/bench_$(3): build/$(1)/bench/bench_$(3).o $($(3)_BENCH:%=build/$(1)/bench/%.o) $(EX_OBJS) \
+                $(KIT_OBJS) | $$$$(@D)/
+	$$(call link,$(1),$(LAB_LIBS) $($(3)_BENCH_FLAGS))
 endef
 
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+# A benchmark whose peer needs a compiler flag (lab 4's OpenMP) gets it.
+$(foreach v,$(VARIANTS),$(foreach l,$(LABS),$(if $($(l)_BENCH_FLAGS),\
+    $(eval build/$(v)/bench/bench_$(l).o: CFLAGS_$(v) += $($(l)_BENCH_FLAGS)))))
 $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(eval $(call impl_rules,$(v),$(i)))))
 $(foreach v,$(VARIANTS),$(foreach i,$(IMPLS),$(foreach l,$(LABS),\
     $(eval $(call lab_rules,$(v),$(i),$(l))))))
@@ -308,19 +313,18 @@ TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind ex
 $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*
 
-## bench: throughput of each strategy, ratios in one run [LAB= BENCH_IMPL=]
-# A benchmark that takes --csv also leaves build/bench/LAB.csv, and with
-# gnuplot build/bench/LAB.svg (scripts/plot.sh): made on demand, not kept
+## bench: throughput of each strategy and its peers, in one run [LAB= BENCH_IMPL=]
+# scripts/bench.sh says under what conditions each ran, and leaves
+# build/bench/LAB.csv and, with gnuplot, LAB.svg: made on demand, not kept
 # in git, since a picture of another machine's numbers would mislead.
 .PHONY: bench
 bench: $(LAB:%=build/release/$(call bdir,$(BENCH_IMPL))/bench_%) | build/bench/
-	@for l in $(LAB); do b=build/release/$(call bdir,$(BENCH_IMPL))/bench_$$l; \
-	    if $$b --help | grep -q -- --csv; then \
-	        $$b --csv build/bench/$$l.csv || exit; \
-	        scripts/plot.sh build/bench/$$l.csv build/bench/$$l.svg \
-	            "lab $$l: throughput per strategy (median of rounds, spread as bars)" \
-	            "million operations per second"; \
-	    else $$b || exit; fi; done
+	@scripts/bench.sh build/release/$(call bdir,$(BENCH_IMPL)) $(LAB)
+
+## bench-docs: run the benchmarks and write each run into its lab's page [LAB=]
+.PHONY: bench-docs
+bench-docs: $(LAB:%=build/release/solutions/bench_%) | build/bench/
+	@scripts/bench.sh --docs build/release/solutions $(LAB)
 
 ## diff: show the exercise: labs/LAB.c against solutions/LAB.c [LAB=]
 .PHONY: diff
@@ -364,6 +368,6 @@ print-explore-labs:
 .PHONY: help
 help:
 	@echo "racelab: labs for race conditions and locking. Targets:"
-	@sed -n 's/^## \([a-z]*\): /  make \1  -  /p' $(MAKEFILE_LIST)
+	@sed -n 's/^## \([a-z-]*\): /  make \1  -  /p' $(MAKEFILE_LIST)
 	@echo "  LAB=$(LABS)   IMPL=labs|solutions|DIR (default labs)   V=1 shows commands"
 	@echo "  test sections: $(TEST_SECTIONS)"

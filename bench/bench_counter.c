@@ -11,10 +11,10 @@
  * reports, not a test that asserts: the expectations for a two-core
  * machine are printed with what was measured.
  *
- * A peer runs in the same rounds: "slots", per-thread counters each on
- * its own cache line, incremented with a plain ++ (perfbook's count_stat,
- * Paul McKenney, "Is Parallel Programming Hard", section 5.2): what the
- * sharded reference is measured against, racelab / peer.
+ * Peers run in the same rounds (bench/peer_counters.c): "slots",
+ * perfbook's per-thread counters, against the sharded reference, and
+ * "ck_fas", a count under concurrencykit's fetch-and-store spinlock,
+ * against the spin reference; each ratio is racelab / peer.
  *
  * Every run's count is checked. A strategy that lost an update gets no
  * numbers on its row, only what went wrong, and no ratio is taken against
@@ -22,12 +22,12 @@
  * specimen, wrong on purpose, keeps its numbers, marked.)
  */
 #include "counter.h"
+#include "peers.h"
 #include "racelab.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 static const int thread_counts[] = {1, 2, 4};
 enum { NCOUNTS = sizeof thread_counts / sizeof thread_counts[0], MAX_STRATEGIES = 16 };
@@ -65,32 +65,32 @@ static void write_csv(const char *path, const struct counter_strategy *strategie
     }
 }
 
-/* ---- the peer: per-thread slots (perfbook's count_stat) ----------------- */
-
-enum { SLOT_LINE = 64 };
-struct slot {
-    _Alignas(SLOT_LINE) long count; /* written by its own thread only */
-};
-static struct slot slots[RL_MAX_THREADS];
-
-static void slots_reset(int nthreads)
+/* racelab's strategy against its peer, at each thread count: the ratios,
+ * and a verdict where each thread has a CPU (4 threads on 2 CPUs measure
+ * the scheduler's time slices as much as the counters) and the rounds
+ * allow one: slower means every round of racelab's below every round of
+ * the peer's. */
+static void judge_peer(const char *what, int a, int peer, const struct counter_strategy *strategies,
+                       double rates[][NCOUNTS][100], int reps, char wrong[][96])
 {
-    (void)nthreads;
-    for (int i = 0; i < RL_MAX_THREADS; i++)
-        slots[i].count = 0;
-}
-
-static void slots_inc(int tid)
-{
-    slots[tid].count++;
-}
-
-static long slots_total(void)
-{
-    long sum = 0;
-    for (int i = 0; i < RL_MAX_THREADS; i++)
-        sum += slots[i].count;
-    return sum;
+    printf("  %s / %s (racelab / peer) at 1, 2, 4 threads:", strategies[a].name,
+           strategies[peer].name);
+    if (wrong[a][0] || wrong[peer][0]) {
+        printf(" no verdict: a wrong count\n");
+        return;
+    }
+    bool level = true;
+    long cpus = rl_cpus_allowed();
+    for (int t = 0; t < NCOUNTS; t++) {
+        double a_hi, peer_lo;
+        double x = rl_median(rates[a][t], reps, NULL, &a_hi) /
+                   rl_median(rates[peer][t], reps, &peer_lo, NULL);
+        printf(" %.2fx", x);
+        if (thread_counts[t] <= cpus && x < 1.0 && a_hi < peer_lo)
+            level = false;
+    }
+    printf("  %s\n    (the peer: %s)\n",
+           level ? "ok (level: the rounds overlap, or faster)" : "BELOW", what);
 }
 
 int main(int argc, char **argv)
@@ -133,9 +133,10 @@ int main(int argc, char **argv)
     for (const struct counter_strategy *s = counter_strategies;
          s->name && nstrategies < MAX_STRATEGIES - 1; s++)
         strategies[nstrategies++] = *s;
-    const int peer = nstrategies;
-    strategies[nstrategies++] = (struct counter_strategy){"slots", slots_reset, slots_inc,
-                                                          slots_total};
+    const int first_peer = nstrategies, slots = nstrategies;
+    strategies[nstrategies++] = peer_slots;
+    const int ck_fas = nstrategies;
+    strategies[nstrategies++] = peer_ck_fas;
 
     /* rates[i][t][round]: increments per second; iters[i][t]: per thread. */
     static double rates[MAX_STRATEGIES][NCOUNTS][100];
@@ -205,8 +206,8 @@ int main(int argc, char **argv)
         }
         if (wrong[i][0])
             printf("  (the specimen, wrong on purpose: %s)", wrong[i]);
-        if (i == peer)
-            printf("  (the peer: perfbook's count_stat)");
+        if (i >= first_peer)
+            printf("  (peer)");
         printf("\n");
     }
 
@@ -222,28 +223,10 @@ int main(int argc, char **argv)
         double ratio = rate[xi][1] / rate[mutex][1];
         printf("measured %6.2fx  %s\n", ratio, ratio >= expectations[e].at_least ? "ok" : "BELOW");
     }
-    const long sharded = counter_find("sharded") - counter_strategies;
-    printf("  sharded / slots (racelab / peer) at 1, 2, 4 threads:");
-    if (wrong[sharded][0] || wrong[peer][0]) {
-        printf(" no verdict: a wrong count\n");
-    } else {
-        /* Judged where each thread has a core (4 threads on 2 cores
-         * measure the scheduler's time slices as much as the counters),
-         * and only where the rounds allow a verdict: slower means every
-         * round of sharded below every round of slots. */
-        bool level = true;
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        for (int t = 0; t < NCOUNTS; t++) {
-            double x = rate[sharded][t] / rate[peer][t];
-            printf(" %.2fx", x);
-            double sharded_hi, peer_lo;
-            rl_median(rates[sharded][t], (int)reps, NULL, &sharded_hi);
-            rl_median(rates[peer][t], (int)reps, &peer_lo, NULL);
-            if (thread_counts[t] <= cpus && x < 1.0 && sharded_hi < peer_lo)
-                level = false;
-        }
-        printf("  %s\n", level ? "ok (level: the rounds overlap, or faster)" : "BELOW");
-    }
+    judge_peer("perfbook's count_stat", (int)(counter_find("sharded") - counter_strategies),
+               slots, strategies, rates, (int)reps, wrong);
+    judge_peer("concurrencykit's ck_spinlock_fas", (int)(counter_find("spin") - counter_strategies),
+               ck_fas, strategies, rates, (int)reps, wrong);
     if (nwrong) {
         printf("\nWRONG: %d strateg%s lost updates: fix %s first (make check LAB=counter)\n",
                nwrong, nwrong == 1 ? "y" : "ies", nwrong == 1 ? "it" : "them");

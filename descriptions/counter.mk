@@ -10,3 +10,5 @@ counter_MEMCHECK := -n 2000
 counter_SPECIMEN := -n 20000
 counter_SHOWS := broken
 counter_RACE := global 'unsafe_count'
+# The benchmark's peers, run in the same rounds (bench/peers.h).
+counter_BENCH := peer_counters

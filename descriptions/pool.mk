@@ -19,3 +19,5 @@ pool_SHOWS := broken
 # Its race is on a decision, not on memory: every access goes through the
 # queue's lock, and TSan rightly reports nothing.
 pool_RACE := none
+# The benchmark's peer, OpenMP, is in bench_pool.c itself (bench/peers.h).
+pool_BENCH_FLAGS := -fopenmp

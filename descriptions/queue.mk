@@ -10,3 +10,5 @@ queue_SHOWS := broken
 queue_RACE := heap block
 # The size a reference must move exactly, without sanitizers (make test).
 queue_STRESS := -p 4 -c 4 -n 250000 -k 64
+# The benchmark's peers, run in the same rounds (bench/peers.h).
+queue_BENCH := peer_sbuf peer_ck_ring

@@ -142,7 +142,23 @@ long queue_lockfree_length(struct queue_lockfree *q);
 
 /* ---- any strategy, chosen at run time (src/queue_run.c) ---------------- */
 
-struct queue_strategy;
+/* A strategy is a table of its operations. Besides the lab's own, the
+ * benchmark's peers (queues from outside the lab: bench/peer_*.c) fill one
+ * in. A peer may provide only create, destroy, put and get, leaving the
+ * rest NULL: queue_run() drives such a queue with poison pills, which need
+ * nothing else. */
+struct queue_strategy {
+    const char *name;
+    void *(*create)(long capacity);
+    void (*destroy)(void *q);
+    enum queue_status (*put)(void *q, void *item);
+    enum queue_status (*get)(void *q, void **item);
+    enum queue_status (*try_put)(void *q, void *item);       /* may be NULL */
+    enum queue_status (*try_get)(void *q, void **item);      /* may be NULL */
+    enum queue_status (*get_timeout)(void *q, void **item, double seconds); /* may be NULL */
+    void (*close)(void *q);                                  /* may be NULL */
+    long (*length)(void *q);                                 /* may be NULL */
+};
 struct queue; /* a queue of some strategy */
 
 /* Every strategy, specimen first; terminated by NULL. */

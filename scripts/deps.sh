@@ -4,7 +4,9 @@
 #
 #   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore
 #
-# Every goal needs lab 8's libraries (libcurl, libmicrohttpd) to build.
+# Every goal needs lab 8's libraries (libcurl, libmicrohttpd) to build;
+# bench and test need concurrencykit's headers (libck-dev) for the
+# benchmarks' peers.
 #
 # Prints make assignments on stdout (the Makefile evaluates them), and talks
 # to the person on stderr. What is missing is installed with apt-get (through
@@ -14,13 +16,13 @@ set -u
 
 say() { printf 'racelab: %s\n' "$*" >&2; }
 
-want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0
+want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0 want_peers=0
 for goal in "$@"; do
     case $goal in
     tsan | explore) want_clang=1 ;;
     check | asan) want_clang=1 want_cmocka=1 ;;
-    test) want_clang=1 want_cmocka=1 want_test_tools=1 ;;
-    bench) want_plot=1 ;;
+    test) want_clang=1 want_cmocka=1 want_test_tools=1 want_peers=1 ;;
+    bench) want_plot=1 want_peers=1 ;;
     esac
 done
 
@@ -77,6 +79,11 @@ if [ $want_test_tools = 1 ]; then
     command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
     command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 fi
+# The benchmarks' peers from concurrencykit (bench/peers.h): make test
+# builds the benchmarks too. (OpenMP comes with gcc: libgomp.)
+if [ $want_peers = 1 ]; then
+    have_header ck_ring.h || missing="$missing libck-dev"
+fi
 # make bench draws each benchmark's CSV as an SVG.
 if [ $want_plot = 1 ]; then
     command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
@@ -114,6 +121,10 @@ fi
 if ! have_header curl/curl.h || ! have_header microhttpd.h; then
     say "libcurl4-openssl-dev or libmicrohttpd-dev is still missing; lab 8 cannot be built."
     echo "DEPS_ERROR := libcurl4-openssl-dev or libmicrohttpd-dev is missing"
+fi
+if [ $want_peers = 1 ] && ! have_header ck_ring.h; then
+    say "libck-dev is still missing; the benchmarks cannot be built."
+    echo "DEPS_ERROR := libck-dev is missing"
 fi
 if [ $want_clang = 0 ]; then
     echo "SAN_CC := cc"

@@ -6,12 +6,15 @@
 #   scripts/plot.sh CSV SVG TITLE YLABEL
 #
 # CSV: a header line, then "series,threads,median,low,high" rows (the
-# benchmarks write it: bench_LAB --csv FILE). Without gnuplot (Debian:
+# benchmarks write it: bench_LAB --csv FILE). A first line "# TEXT" names
+# the unit, and overrides YLABEL. Without gnuplot (Debian:
 # gnuplot-nox) it says so and exits 0: the CSV is the result, the picture
 # a convenience.
 set -eu
 [ $# = 4 ] || { echo "usage: scripts/plot.sh CSV SVG TITLE YLABEL" >&2; exit 2; }
 csv=$1 svg=$2 title=$3 ylabel=$4
+unit=$(sed -n '1s/^# *//p' "$csv")
+[ -n "$unit" ] && ylabel=$unit
 if ! command -v gnuplot >/dev/null 2>&1; then
     echo "plot: no gnuplot here (apt-get install gnuplot-nox): $csv only" >&2
     exit 0
@@ -20,9 +23,10 @@ fi
 # "index"), in the order the series first appear.
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-series=$(awk -F, 'NR > 1 && !seen[$1]++ { print $1 }' "$csv")
+rows() { awk -F, '/^#/ { next } !header++ { next } { print }' "$csv"; }
+series=$(rows | awk -F, '!seen[$1]++ { print $1 }')
 for s in $series; do
-    awk -F, -v s="$s" 'NR > 1 && $1 == s { print $2, $3, $4, $5 }' "$csv" >>"$data"
+    rows | awk -F, -v s="$s" '$1 == s { print $2, $3, $4, $5 }' >>"$data"
     printf '\n\n' >>"$data"
 done
 n=$(echo "$series" | grep -c .)

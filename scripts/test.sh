@@ -424,16 +424,28 @@ test_bench() {
         check "bench_$lab --quick runs" build/release/solutions/bench_$lab --quick
     done
     # A benchmark's CSV, what scripts/plot.sh draws: a header and a row per
-    # strategy and thread count, the median between low and high.
-    csv=$logs/bench_counter.csv
-    rm -f "$csv"
-    if build/release/solutions/bench_counter --quick --csv "$csv" >/dev/null 2>&1 &&
-        awk -F, 'NR == 1 { ok = $0 == "series,threads,median,low,high"; next }
-                 NF != 5 || $4 > $3 || $3 > $5 { ok = 0 } END { exit !(ok && NR >= 16) }' "$csv" &&
-        grep -q '^slots,2,' "$csv"; then
-        ok "bench_counter --csv writes its table (the peer too)"
+    # series and thread count, the median between low and high; the peers
+    # (bench/peers.h) measured in the same run, so present in it.
+    for spec in "counter 16 slots ck_fas" "queue 12 sbuf ck_ring" "pool 12 openmp"; do
+        set -- $spec
+        lab=$1 rows=$2
+        shift 2
+        csv=$logs/bench_$lab.csv
+        rm -f "$csv"
+        build/release/solutions/bench_$lab --quick --csv "$csv" >/dev/null 2>&1
+        if awk -F, -v rows="$rows" '/^#/ { next } !header++ { ok = $0 == "series,threads,median,low,high"; next }
+                 NF != 5 || $4 > $3 || $3 > $5 { ok = 0 } { n++ } END { exit !(ok && n >= rows) }' "$csv" &&
+            (for peer in "$@"; do grep -q "^$peer,2," "$csv" || exit 1; done); then
+            ok "bench_$lab --csv writes its table, peers too ($*)"
+        else
+            bad "bench_$lab --csv writes its table, peers too ($*)" "$csv"
+        fi
+    done
+    check "scripts/bench.sh --help" scripts/bench.sh --help
+    if scripts/bench.sh --bogus >/dev/null 2>&1; [ $? = 2 ]; then
+        ok "scripts/bench.sh: a bad option exits 2"
     else
-        bad "bench_counter --csv writes its table (the peer too)" "$csv"
+        bad "scripts/bench.sh: a bad option exits 2" /dev/null
     fi
 }
 

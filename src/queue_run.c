@@ -24,19 +24,6 @@
 
 /* ---- the strategy table ------------------------------------------------ */
 
-struct queue_strategy {
-    const char *name;
-    void *(*create)(long capacity);
-    void (*destroy)(void *q);
-    enum queue_status (*put)(void *q, void *item);
-    enum queue_status (*get)(void *q, void **item);
-    enum queue_status (*try_put)(void *q, void *item);
-    enum queue_status (*try_get)(void *q, void **item);
-    enum queue_status (*get_timeout)(void *q, void **item, double seconds);
-    void (*close)(void *q);
-    long (*length)(void *q);
-};
-
 struct queue {
     const struct queue_strategy *strategy;
     void *impl; /* a struct queue_locked *, ... */
@@ -295,7 +282,8 @@ struct queue_result queue_run(const struct queue_strategy *s,
 {
     struct queue_result r = {0};
     if (cfg->producers < 1 || cfg->producers > QUEUE_MAX_SIDE ||
-        cfg->consumers < 1 || cfg->consumers > QUEUE_MAX_SIDE || cfg->items < 1)
+        cfg->consumers < 1 || cfg->consumers > QUEUE_MAX_SIDE || cfg->items < 1 ||
+        (!s->close && (!cfg->pills || cfg->close_midway)) || (!s->length && cfg->watch_length))
         rl_die_errno("queue_run: configuration", EINVAL);
 
     struct run *run = calloc(1, sizeof *run);

@@ -1,0 +1,84 @@
+#!/bin/sh
+# bench.sh - `make bench` and `make bench-docs`: runs each lab's benchmark
+# and says under what conditions: the CPUs this process may use, the CPU,
+# and the load average before and after (a benchmark on a busy machine
+# measures the machine). A benchmark whose --help offers --csv also leaves
+# build/bench/LAB.csv and, with gnuplot, build/bench/LAB.svg
+# (scripts/plot.sh).
+#
+#   scripts/bench.sh [--docs] DIR LAB...   DIR: where bench_LAB is built
+#
+# --docs also writes each run into docs/LAB.md, between the lines
+#     <!-- bench: begin -->
+#     <!-- bench: end -->
+# so the numbers a lab's page shows come from a run, with its conditions,
+# never from a hand-copied table. A run that found a queue, counter or
+# pool wrong (exit 1) is not written. The pictures are not kept in git:
+# a picture of another machine's numbers would mislead; the page says how
+# to draw one.
+# Exit status: 0 when every benchmark ran right, 1 otherwise, 2 on a usage
+# error.
+set -u
+usage() { echo "usage: scripts/bench.sh [--docs] DIR LAB..." >&2; exit 2; }
+docs=0
+case ${1:-} in
+--help | -h)
+    sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+--docs) docs=1; shift ;;
+-*) echo "bench: unknown option '$1'" >&2; usage ;;
+esac
+[ $# -ge 2 ] || usage
+dir=$1
+shift
+mkdir -p build/bench
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "unknown"; }
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | sed -n 1p)
+status=0
+for lab in "$@"; do
+    b=$dir/bench_$lab
+    [ -x "$b" ] || { echo "bench: no $b (make builds it)" >&2; exit 2; }
+    out=build/bench/$lab.txt
+    # Shown as it runs, and kept: the benchmark's status through a file,
+    # since a pipeline's is tee's.
+    {
+        echo "conditions: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs for this process" \
+            "(${model:-CPU model unknown}); load average before $(load)"
+        if "$b" --help | grep -q -- --csv; then
+            "$b" --csv "build/bench/$lab.csv"
+        else
+            "$b"
+        fi
+        echo $? >"$out.status"
+        echo "load average after $(load)"
+    } | tee "$out"
+    if [ "$(cat "$out.status" 2>/dev/null)" != 0 ]; then
+        status=1
+        continue
+    fi
+    if [ -f "build/bench/$lab.csv" ] && "$b" --help | grep -q -- --csv; then
+        scripts/plot.sh "build/bench/$lab.csv" "build/bench/$lab.svg" \
+            "lab $lab: throughput per strategy and peer (median of rounds, spread as bars)" \
+            "million operations per second"
+    fi
+    if [ $docs = 1 ]; then
+        page=docs/$lab.md
+        if ! grep -q '^<!-- bench: begin -->$' "$page" 2>/dev/null; then
+            echo "bench: $page has no '<!-- bench: begin -->' block: not written" >&2
+            status=1
+            continue
+        fi
+        # The block: the run, indented as a code block.
+        awk -v run="$out" '
+            /^<!-- bench: begin -->$/ {
+                print; print ""
+                while ((getline line < run) > 0) print "    " line
+                print ""; skip = 1; next
+            }
+            /^<!-- bench: end -->$/ { skip = 0 }
+            !skip' "$page" >"$page.new" && mv "$page.new" "$page"
+        echo "  wrote   $page"
+    fi
+done
+exit $status
