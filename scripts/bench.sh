@@ -6,7 +6,11 @@
 # build/bench/LAB.csv and, with gnuplot, build/bench/LAB.svg
 # (scripts/plot.sh).
 #
-#   scripts/bench.sh [--docs] DIR LAB...   DIR: where bench_LAB is built
+#   scripts/bench.sh [--docs] [--quick] DIR LAB...
+#
+# DIR: where bench_LAB is built. --quick: each benchmark's smoke run (its
+# numbers mean nothing; for the tests). BENCH_DOCS_DIR: where the pages
+# are (default docs; the tests write into a copy).
 #
 # --docs also writes each run into docs/LAB.md, between the lines
 #     <!-- bench: begin -->
@@ -19,16 +23,21 @@
 # Exit status: 0 when every benchmark ran right, 1 otherwise, 2 on a usage
 # error.
 set -u
-usage() { echo "usage: scripts/bench.sh [--docs] DIR LAB..." >&2; exit 2; }
-docs=0
-case ${1:-} in
---help | -h)
-    sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
---docs) docs=1; shift ;;
--*) echo "bench: unknown option '$1'" >&2; usage ;;
-esac
+usage() { echo "usage: scripts/bench.sh [--docs] [--quick] DIR LAB..." >&2; exit 2; }
+docs=0 quick=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --help | -h)
+        sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        exit 0
+        ;;
+    --docs) docs=1 ;;
+    --quick) quick=--quick ;;
+    -*) echo "bench: unknown option '$1'" >&2; usage ;;
+    *) break ;;
+    esac
+    shift
+done
 [ $# -ge 2 ] || usage
 dir=$1
 shift
@@ -46,9 +55,9 @@ for lab in "$@"; do
         echo "conditions: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs for this process" \
             "(${model:-CPU model unknown}); load average before $(load)"
         if "$b" --help | grep -q -- --csv; then
-            "$b" --csv "build/bench/$lab.csv"
+            "$b" $quick --csv "build/bench/$lab.csv"
         else
-            "$b"
+            "$b" $quick
         fi
         echo $? >"$out.status"
         echo "load average after $(load)"
@@ -63,7 +72,7 @@ for lab in "$@"; do
             "million operations per second"
     fi
     if [ $docs = 1 ]; then
-        page=docs/$lab.md
+        page=${BENCH_DOCS_DIR:-docs}/$lab.md
         if ! grep -q '^<!-- bench: begin -->$' "$page" 2>/dev/null; then
             echo "bench: $page has no '<!-- bench: begin -->' block: not written" >&2
             status=1
@@ -81,4 +90,27 @@ for lab in "$@"; do
         echo "  wrote   $page"
     fi
 done
+
+# The ratios racelab / peer, from the CSVs this and earlier runs left:
+# build/bench/ratios.csv, and with gnuplot a bar chart of them. (Queue's
+# CSV is its unpinned table: its judged ratios, pinned, are in its output.)
+pairs="counter:sharded:slots counter:spin:ck_fas queue:locked:sbuf queue:lockfree:ck_ring pool:threads:openmp"
+ratios=build/bench/ratios.csv
+echo "pair,threads,ratio" >"$ratios"
+for p in $pairs; do
+    IFS=: read -r lab a b <<EOF2
+$p
+EOF2
+    [ -f "build/bench/$lab.csv" ] || continue
+    awk -F, -v a="$a" -v b="$b" -v lab="$lab" '
+        /^#/ || $1 == "series" { next }
+        $1 == a { ra[$2] = $3 } $1 == b { rb[$2] = $3 }
+        END { for (t in ra) if (t in rb && rb[t] > 0)
+                  printf "%s: %s / %s,%s,%.2f\n", lab, a, b, t, ra[t] / rb[t] }' \
+        "build/bench/$lab.csv" | sort -t, -k2n >>"$ratios"
+done
+if [ "$(wc -l <"$ratios")" -gt 1 ] && command -v gnuplot >/dev/null 2>&1; then
+    scripts/plot.sh --bars "$ratios" build/bench/ratios.svg \
+        "racelab / peer, measured in the same rounds (1.0: level)" "ratio"
+fi
 exit $status

@@ -442,6 +442,23 @@ test_bench() {
         fi
     done
     check "scripts/bench.sh --help" scripts/bench.sh --help
+    # make bench-docs writes a run, with its conditions, into the page's
+    # block (here into a copy of docs/), and the ratios racelab / peer.
+    pages=$logs/bench-docs
+    rm -rf "$pages"
+    mkdir -p "$pages"
+    cp docs/counter.md "$pages/"
+    log=$(logname "bench-docs")
+    if BENCH_DOCS_DIR=$pages scripts/bench.sh --docs --quick build/release/solutions counter \
+        >"$log" 2>&1 &&
+        sed -n '/^<!-- bench: begin -->$/,/^<!-- bench: end -->$/p' "$pages/counter.md" |
+        grep -q '^    conditions: .* load average before' &&
+        grep -q '^    load average after' "$pages/counter.md" &&
+        grep -q '^counter: sharded / slots,2,' build/bench/ratios.csv; then
+        ok "make bench-docs writes the run and its conditions into the page, and the ratios"
+    else
+        bad "make bench-docs writes the run and its conditions into the page, and the ratios" "$log"
+    fi
     if scripts/bench.sh --bogus >/dev/null 2>&1; [ $? = 2 ]; then
         ok "scripts/bench.sh: a bad option exits 2"
     else
