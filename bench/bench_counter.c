@@ -149,6 +149,8 @@ int main(int argc, char **argv)
                reps);
     else
         printf("bench counter: each run sized to at least 100 ms, median of %ld rounds\n", reps);
+    printf("placement: unpinned; peers: slots (perfbook's count_stat), ck_fas "
+           "(concurrencykit's ck_spinlock_fas)\n");
     fflush(stdout);
     for (long round = 0; round <= reps; round++) { /* round 0: warm-up, sizing */
         for (int t = 0; t < NCOUNTS; t++) {

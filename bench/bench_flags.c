@@ -218,6 +218,8 @@ int main(int argc, char **argv)
     printf("flags benchmark: median of %ld interleaved round%s, each run in a process of "
            "its own, %ld CPUs online\n",
            reps, reps == 1 ? "" : "s", sysconf(_SC_NPROCESSORS_ONLN));
+    printf("placement: unpinned, the server (libmicrohttpd) in the same machine; peers: none "
+           "from the field: the modes are compared with each other\n");
     printf("%d flags, the server waiting %.2f s (+-10%%) before each; %d workers:\n", few,
            (double)few_delay / 1000, few);
     double tb[NBOOK] = {0}, tm[NMANY] = {0}, tl[NLONG] = {0};

@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 
     printf("pool benchmark: %s, median of %ld interleaved rounds, %ld CPUs for this process\n",
            quick ? "small numbers (--quick)" : "the book's 20 numbers", reps, cpus);
+    printf("placement: unpinned; peer: openmp (OpenMP's parallel for, schedule(dynamic, 1))\n");
     printf("  %-10s  %7s  %7s  %7s   %-s\n", "mode", "1", "2", "4", "speedup over 1 worker at 2, 4");
     if (seq_wrong[0])
         printf("  %-10s  WRONG %s\n", "sequential", seq_wrong);

@@ -353,6 +353,8 @@ int main(int argc, char **argv)
     printf("bench queue: up to %ld items per run (the capacity table: %ld), capacity %ld, "
            "median of %ld rounds\n",
            items, sweep_items, capacity, reps);
+    printf("placements: unpinned (table 1), same CPU and separate CPUs (tables 2, 3); peers: "
+           "sbuf (CS:APP), ck_ring (concurrencykit)\n");
     fflush(stdout);
     for (long round = 0; round <= reps; round++) /* round 0: warm-up */
         for (int c = 0; c < ncells; c++)
