@@ -73,192 +73,7 @@ EOF
 
 die() { echo "detectors: $*" >&2; exit 2; }
 
-# ---- one run: scripts/detectors.sh --run-job N (internal; xargs calls it) --
-
-# Job N is line N of $jobfile: LOG<TAB>SECONDS<TAB>COMMAND. Its output goes
-# to LOG, its exit status to LOG.rc (124: timed out). Stdin is /dev/null: a
-# program that reads it must not steal the job list.
-if [ "${1:-}" = --run-job ]; then
-    line=$(sed -n "${2}p" "$jobfile")
-    tab=$(printf '\t')
-    log=${line%%"$tab"*}
-    rest=${line#*"$tab"}
-    secs=${rest%%"$tab"*}
-    cmd=${rest#*"$tab"}
-    # -k: a run that ignores SIGTERM (valgrind in a deadlock) is killed.
-    # shellcheck disable=SC2086 # cmd is a list of words on purpose
-    { echo "\$ $cmd"; timeout -k 5 "$secs" $cmd; } >"$log" 2>&1 </dev/null
-    echo $? >"$log.rc"
-    exit 0
-fi
-
-csv="" jobs="" secs=120
-while [ $# -gt 0 ]; do
-    case $1 in
-    -h | --help) usage; exit 0 ;;
-    --csv) csv=1 ;;
-    -j | --jobs)
-        [ $# -ge 2 ] || die "$1 needs a number"
-        case $2 in '' | *[!0-9]* | 0) die "bad value for $1: '$2' (a number of runs, 1 or more)" ;; esac
-        jobs=$2
-        shift ;;
-    --timeout)
-        [ $# -ge 2 ] || die "$1 needs a number of seconds"
-        case $2 in '' | *[!0-9]* | 0) die "bad value for $1: '$2' (seconds, 1 or more)" ;; esac
-        secs=$2
-        shift ;;
-    --) shift; break ;;
-    -*) die "unknown option '$1' (see --help)" ;;
-    *) break ;;
-    esac
-    shift
-done
-[ -n "$jobs" ] || jobs=$(nproc 2>/dev/null || echo 2)
-
-[ -f build/labs.table ] || die "no build/labs.table: run make detectors"
-table=$(cat build/labs.table)
-all=$(echo "$table" | cut -d'|' -f1 | uniq | tr '\n' ' ')
-[ $# -gt 0 ] || set -- $all
-for lab in "$@"; do
-    case " $all " in *" $lab "*) ;; *) die "no lab '$lab' (labs: ${all% })" ;; esac
-done
-command -v valgrind >/dev/null || die "valgrind is not installed (scripts/deps.sh check installs it)"
-
-# Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
-RACELAB_SETARCH=$(sanitizers/run --detect)
-export RACELAB_SETARCH
-# The tests' watchdog, and the programs', measure wall time: under valgrind
-# everything is 20-100 times slower (RACELAB_LIGHT: the tests' light sizes).
-export RACELAB_WATCHDOG_SECONDS=60
-
-rm -rf "$out"
-mkdir -p "$out"
-tab=$(printf '\t')
-# The cells: ROW|TOOL|ITEM|LOG|OWN (a run to judge; OWN: the file of the
-# code it runs, src/LAB_unsafe.c or solutions/LAB.c, by its name) or
-# ROW|TOOL|ITEM|-|n/a|WHY.
-cells=$out/cells
-: >"$cells"
-: >"$jobfile"
-valjobs=$out/jobs.valgrind
-: >"$valjobs"
-
-# job LIST LOG CMD...: a run, in LIST (valgrind's first: they take longest).
-job() {
-    job_list=$1 job_log=$2
-    shift 2
-    printf '%s\t%s\t%s\n' "$job_log" "$secs" "$*" >>"$job_list"
-}
-# cell ROW|TOOL|...: into the specimen's or the reference's pile, so that
-# each lab's specimen row comes first whatever --list's order.
-cell() {
-    case $1 in
-    *" specimen|"*) printf '%s\n' "$*" >>"$cells.s" ;;
-    *) printf '%s\n' "$*" >>"$cells.r" ;;
-    esac
-}
-
-# Each row's runs. A valgrind run: no -q, so its ERROR SUMMARY counts the
-# reports; the program's (and a forked child's) stderr sits among them.
-helgrind="valgrind --tool=helgrind"
-drd="valgrind --tool=drd"
-for want in "$@"; do
-    rows=$(echo "$table" | awk -F'|' -v lab="$want" '$1 == lab')
-    while IFS='|' read -r lab case prog sopt demo memcheck specimen _shows _race _says fuzz _rest; do
-        [ "$case" = - ] && case=""
-        dir=$out/$lab${case:+-$case}
-        mkdir -p "$dir"
-        rel=build/release/solutions/$prog
-        tsan=build/tsan/solutions/$prog
-        shake=build/shake/solutions/test_$lab
-        explore=build/explore/solutions/explore_$lab
-        for f in $rel $tsan $shake; do
-            [ -x "$f" ] || die "no $f: run make detectors (it builds what this runs)"
-        done
-        [ -x "$explore" ] || explore=""
-        # The valgrind runs take the first MEMCHECK run (runs are split by ';').
-        small=$(echo "$memcheck" | cut -d';' -f1)
-        # shellcheck disable=SC2086 # case is one word or none
-        list=$($rel $case --list) || die "$rel $case --list failed"
-        while IFS=$tab read -r s role file; do
-            own=$(basename "$file")
-            if [ "$role" = specimen ]; then
-                row="$lab${case:+/$case} specimen"
-                log=$dir/specimen
-                job "$jobfile" "$log.tsan.log" sanitizers/run $tsan $case $sopt $s $specimen
-                job "$valjobs" "$log.helgrind.log" $helgrind $rel $case $sopt $s $specimen
-                job "$valjobs" "$log.drd.log" $drd $rel $case $sopt $s $specimen
-                cell "$row|tsan|$s|$log.tsan.log|$own"
-                cell "$row|helgrind|$s|$log.helgrind.log|$own"
-                cell "$row|drd|$s|$log.drd.log|$own"
-                if [ "$fuzz" = yes ]; then
-                    job "$jobfile" "$log.shake.log" $rel $case $sopt $s $specimen --fuzz --seed 1
-                    cell "$row|shake|$s|$log.shake.log|$own"
-                else
-                    cell "$row|shake|$s|-|n/a|the program has no --fuzz, and the shake build compiles exercises, not specimens"
-                fi
-                group=${case:+$case-}$s
-                if [ -z "$explore" ]; then
-                    cell "$row|explorer|$s|-|n/a|lab $lab has no explorer scenarios (tests/explore_$lab.c)"
-                elif $explore --specimens | grep -qx "$group"; then
-                    job "$jobfile" "$log.explorer.log" $explore --only $group
-                    cell "$row|explorer|$group|$log.explorer.log|$own"
-                else
-                    cell "$row|explorer|$s|-|n/a|no scenario for this specimen in tests/explore_$lab.c"
-                fi
-            else
-                row="$lab${case:+/$case} reference"
-                log=$dir/reference-$s
-                job "$jobfile" "$log.tsan.log" sanitizers/run $tsan $case $sopt $s $demo
-                job "$valjobs" "$log.helgrind.log" $helgrind $rel $case $sopt $s $small
-                job "$valjobs" "$log.drd.log" $drd $rel $case $sopt $s $small
-                cell "$row|tsan|$s|$log.tsan.log|$own"
-                cell "$row|helgrind|$s|$log.helgrind.log|$own"
-                cell "$row|drd|$s|$log.drd.log|$own"
-            fi
-        done <<EOF_LIST
-$list
-EOF_LIST
-        # The grader's passes over the reference, exercise by exercise (a
-        # lab with cases: the exercise named after the case).
-        row="$lab${case:+/$case} reference"
-        exercises=$($shake --list | cut -f1)
-        [ -n "$case" ] && exercises=$(echo "$exercises" | grep -x "$case")
-        graded=""
-        [ -n "$explore" ] && graded=$($explore --list)
-        for ex in $exercises; do
-            log=$dir/exercise-$ex
-            job "$jobfile" "$log.shake.log" $shake --only $ex --fail-fast
-            cell "$row|shake|$ex|$log.shake.log|$lab.c"
-            if echo "$graded" | grep -qx "$ex"; then
-                job "$jobfile" "$log.explorer.log" $explore --only $ex --quiet
-                cell "$row|explorer|$ex|$log.explorer.log|$lab.c"
-            fi
-        done
-        if [ -z "$exercises" ]; then
-            cell "$row|shake|-|-|n/a|no exercise of this case in $shake --list"
-        fi
-        if [ -z "$explore" ]; then
-            cell "$row|explorer|-|-|n/a|lab $lab has no explorer scenarios (tests/explore_$lab.c)"
-        fi
-        cat "$cells.s" "$cells.r" >>"$cells" 2>/dev/null
-        rm -f "$cells.s" "$cells.r"
-    done <<EOF_ROWS
-$rows
-EOF_ROWS
-done
-cat "$valjobs" "$jobfile" >"$jobfile.all"
-mv "$jobfile.all" "$jobfile"
-rm -f "$valjobs"
-
-# ---- run them, up to $jobs at once ----------------------------------------
-n=$(grep -c . "$jobfile")
-t0=$(date +%s)
-[ -t 2 ] && printf 'detectors: %s runs, %s at once (timeout %s s each)...\n' "$n" "$jobs" "$secs" >&2
-seq 1 "$n" | xargs -P "$jobs" -n 1 sh "$0" --run-job
-t1=$(date +%s)
-
-# ---- judge each run ---------------------------------------------------------
+# ---- judging a run (in --run-job, below) -----------------------------------
 
 # The tree's own source files: a report's line is the first frame in one
 # of them (not libc's, not valgrind's).
@@ -391,24 +206,217 @@ judge() {
     esac
 }
 
-# The CSV: one line per run (or per n/a), with its log.
+# ---- one run: scripts/detectors.sh --run-job N (internal; xargs calls it) --
+
+# Job N is line N of $jobfile: LOG<TAB>SECONDS<TAB>TOOL<TAB>OWN<TAB>COMMAND.
+# Its output goes to LOG, its exit status to LOG.rc (124: timed out), and
+# its judgement (judge, above) to LOG.judged: judged here, in parallel, as
+# a valgrind log of thousands of reports takes a while to read. Stdin is
+# /dev/null: a program that reads it must not steal the job list.
+if [ "${1:-}" = --run-job ]; then
+    line=$(sed -n "${2}p" "$jobfile")
+    tab=$(printf '\t')
+    IFS=$tab read -r log secs tool own cmd <<EOF_JOB
+$line
+EOF_JOB
+    # -k: a run that ignores SIGTERM (valgrind in a deadlock) is killed.
+    { echo "\$ $cmd"; timeout -k 5 "$secs" $cmd; } >"$log" 2>&1 </dev/null
+    echo $? >"$log.rc"
+    judge "$tool" "$log" "$own" >"$log.judged"
+    exit 0
+fi
+
+csv="" jobs="" secs=120
+while [ $# -gt 0 ]; do
+    case $1 in
+    -h | --help) usage; exit 0 ;;
+    --csv) csv=1 ;;
+    -j | --jobs)
+        [ $# -ge 2 ] || die "$1 needs a number"
+        case $2 in '' | *[!0-9]* | 0) die "bad value for $1: '$2' (a number of runs, 1 or more)" ;; esac
+        jobs=$2
+        shift ;;
+    --timeout)
+        [ $# -ge 2 ] || die "$1 needs a number of seconds"
+        case $2 in '' | *[!0-9]* | 0) die "bad value for $1: '$2' (seconds, 1 or more)" ;; esac
+        secs=$2
+        shift ;;
+    --) shift; break ;;
+    -*) die "unknown option '$1' (see --help)" ;;
+    *) break ;;
+    esac
+    shift
+done
+[ -n "$jobs" ] || jobs=$(nproc 2>/dev/null || echo 2)
+
+[ -f build/labs.table ] || die "no build/labs.table: run make detectors"
+table=$(cat build/labs.table)
+all=$(echo "$table" | cut -d'|' -f1 | uniq | tr '\n' ' ')
+[ $# -gt 0 ] || set -- $all
+for lab in "$@"; do
+    case " $all " in *" $lab "*) ;; *) die "no lab '$lab' (labs: ${all% })" ;; esac
+done
+command -v valgrind >/dev/null || die "valgrind is not installed (scripts/deps.sh check installs it)"
+
+# Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
+RACELAB_SETARCH=$(sanitizers/run --detect)
+export RACELAB_SETARCH
+# The tests' watchdog, and the programs', measure wall time: under valgrind
+# everything is 20-100 times slower (RACELAB_LIGHT: the tests' light sizes).
+export RACELAB_WATCHDOG_SECONDS=60
+
+rm -rf "$out"
+mkdir -p "$out"
+tab=$(printf '\t')
+# The cells: ROW|TOOL|ITEM|LOG|OWN (a run to judge; OWN: the file of the
+# code it runs, src/LAB_unsafe.c or solutions/LAB.c, by its name) or
+# ROW|TOOL|ITEM|-|n/a|WHY.
+cells=$out/cells
+: >"$cells"
+: >"$jobfile"
+valjobs=$out/jobs.valgrind
+: >"$valjobs"
+
+# job LIST LOG TOOL OWN CMD...: a run, in LIST (valgrind's first: they
+# take longest), judged as TOOL's, OWN the file of the code it runs.
+job() {
+    job_list=$1 job_log=$2 job_tool=$3 job_own=$4
+    shift 4
+    printf '%s\t%s\t%s\t%s\t%s\n' "$job_log" "$secs" "$job_tool" "$job_own" "$*" >>"$job_list"
+}
+# cell ROW|TOOL|...: into the specimen's or the reference's pile, so that
+# each lab's specimen row comes first whatever --list's order.
+cell() {
+    case $1 in
+    *" specimen|"*) printf '%s\n' "$*" >>"$cells.s" ;;
+    *) printf '%s\n' "$*" >>"$cells.r" ;;
+    esac
+}
+
+# Each row's runs. A valgrind run: no -q, so its ERROR SUMMARY counts the
+# reports; the program's (and a forked child's) stderr sits among them.
+helgrind="valgrind --tool=helgrind"
+drd="valgrind --tool=drd"
+for want in "$@"; do
+    rows=$(echo "$table" | awk -F'|' -v lab="$want" '$1 == lab')
+    while IFS='|' read -r lab case prog sopt demo memcheck specimen _shows _race _says fuzz _rest; do
+        [ "$case" = - ] && case=""
+        dir=$out/$lab${case:+-$case}
+        mkdir -p "$dir"
+        rel=build/release/solutions/$prog
+        tsan=build/tsan/solutions/$prog
+        shake=build/shake/solutions/test_$lab
+        explore=build/explore/solutions/explore_$lab
+        for f in $rel $tsan $shake; do
+            [ -x "$f" ] || die "no $f: run make detectors (it builds what this runs)"
+        done
+        [ -x "$explore" ] || explore=""
+        # The valgrind runs take the first MEMCHECK run (runs are split by ';').
+        small=$(echo "$memcheck" | cut -d';' -f1)
+        # shellcheck disable=SC2086 # case is one word or none
+        list=$($rel $case --list) || die "$rel $case --list failed"
+        while IFS=$tab read -r s role file; do
+            own=$(basename "$file")
+            if [ "$role" = specimen ]; then
+                row="$lab${case:+/$case} specimen"
+                log=$dir/specimen
+                job "$jobfile" "$log.tsan.log" tsan "$own" sanitizers/run $tsan $case $sopt $s $specimen
+                job "$valjobs" "$log.helgrind.log" helgrind "$own" $helgrind $rel $case $sopt $s $specimen
+                job "$valjobs" "$log.drd.log" drd "$own" $drd $rel $case $sopt $s $specimen
+                cell "$row|tsan|$s|$log.tsan.log|$own"
+                cell "$row|helgrind|$s|$log.helgrind.log|$own"
+                cell "$row|drd|$s|$log.drd.log|$own"
+                if [ "$fuzz" = yes ]; then
+                    job "$jobfile" "$log.shake.log" shake "$own" $rel $case $sopt $s $specimen --fuzz --seed 1
+                    cell "$row|shake|$s|$log.shake.log|$own"
+                else
+                    cell "$row|shake|$s|-|n/a|the program has no --fuzz, and the shake build compiles exercises, not specimens"
+                fi
+                group=${case:+$case-}$s
+                if [ -z "$explore" ]; then
+                    cell "$row|explorer|$s|-|n/a|lab $lab has no explorer scenarios (tests/explore_$lab.c)"
+                elif $explore --specimens | grep -qx "$group"; then
+                    job "$jobfile" "$log.explorer.log" explorer "$own" $explore --only $group
+                    cell "$row|explorer|$group|$log.explorer.log|$own"
+                else
+                    cell "$row|explorer|$s|-|n/a|no scenario for this specimen in tests/explore_$lab.c"
+                fi
+            else
+                row="$lab${case:+/$case} reference"
+                log=$dir/reference-$s
+                job "$jobfile" "$log.tsan.log" tsan "$own" sanitizers/run $tsan $case $sopt $s $demo
+                job "$valjobs" "$log.helgrind.log" helgrind "$own" $helgrind $rel $case $sopt $s $small
+                job "$valjobs" "$log.drd.log" drd "$own" $drd $rel $case $sopt $s $small
+                cell "$row|tsan|$s|$log.tsan.log|$own"
+                cell "$row|helgrind|$s|$log.helgrind.log|$own"
+                cell "$row|drd|$s|$log.drd.log|$own"
+            fi
+        done <<EOF_LIST
+$list
+EOF_LIST
+        # The grader's passes over the reference, exercise by exercise (a
+        # lab with cases: the exercise named after the case).
+        row="$lab${case:+/$case} reference"
+        exercises=$($shake --list | cut -f1)
+        [ -n "$case" ] && exercises=$(echo "$exercises" | grep -x "$case")
+        graded=""
+        [ -n "$explore" ] && graded=$($explore --list)
+        own=$lab.c
+        for ex in $exercises; do
+            log=$dir/exercise-$ex
+            job "$jobfile" "$log.shake.log" shake "$own" $shake --only $ex --fail-fast
+            cell "$row|shake|$ex|$log.shake.log|$lab.c"
+            if echo "$graded" | grep -qx "$ex"; then
+                job "$jobfile" "$log.explorer.log" explorer "$own" $explore --only $ex --quiet
+                cell "$row|explorer|$ex|$log.explorer.log|$lab.c"
+            fi
+        done
+        if [ -z "$exercises" ]; then
+            cell "$row|shake|-|-|n/a|no exercise of this case in $shake --list"
+        fi
+        if [ -z "$explore" ]; then
+            cell "$row|explorer|-|-|n/a|lab $lab has no explorer scenarios (tests/explore_$lab.c)"
+        fi
+        cat "$cells.s" "$cells.r" >>"$cells" 2>/dev/null
+        rm -f "$cells.s" "$cells.r"
+    done <<EOF_ROWS
+$rows
+EOF_ROWS
+done
+cat "$valjobs" "$jobfile" >"$jobfile.all"
+mv "$jobfile.all" "$jobfile"
+rm -f "$valjobs"
+
+# ---- run them, up to $jobs at once ----------------------------------------
+n=$(grep -c . "$jobfile")
+t0=$(date +%s)
+[ -t 2 ] && printf 'detectors: %s runs, %s at once (timeout %s s each)...\n' "$n" "$jobs" "$secs" >&2
+seq 1 "$n" | xargs -P "$jobs" -n 1 sh "$0" --run-job
+t1=$(date +%s)
+
+# The CSV: one line per run (or per n/a), with its log; each field in
+# double quotes, inner quotes doubled. A run's judgement is LOG.judged,
+# VERDICT|KIND|WHERE|DETAIL (the detail may hold a '|': it is the rest).
 csvfile=$out/matrix.csv
-echo "row,tool,run,verdict,kind,where,detail,log" >"$csvfile"
-# CSV quoting: every field in double quotes, inner quotes doubled.
-q() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
+awk -F'|' '
+    function q(s) { gsub(/"/, "\"\"", s); return "\"" s "\"" }
+    BEGIN { print "row,tool,run,verdict,kind,where,detail,log" }
+    {
+        row = $1; tool = $2; item = $3; lg = $4
+        if (lg == "-") { v = $5; kind = ""; where = ""; detail = $6; lg = "" }
+        else {
+            j = ""
+            if ((getline j < (lg ".judged")) <= 0) j = "error|||not judged: the run did not finish"
+            close(lg ".judged")
+            n = split(j, f, "|")
+            v = f[1]; kind = f[2]; where = f[3]; detail = f[4]
+            for (i = 5; i <= n; i++) detail = detail "|" f[i]
+        }
+        print q(row) "," q(tool) "," q(item) "," q(v) "," q(kind) "," q(where) "," q(detail) "," q(lg)
+    }
+' "$cells" >"$csvfile"
 status=0
-while IFS='|' read -r row tool item log na why; do
-    own=$na
-    if [ "$log" = - ]; then
-        verdict=$na kind="" where="" detail=$why log=""
-    else
-        IFS='|' read -r verdict kind where detail <<EOF_J
-$(judge "$tool" "$log" "$own")
-EOF_J
-        case $verdict in error | timeout) status=1 ;; esac
-    fi
-    echo "$(q "$row"),$(q "$tool"),$(q "$item"),$(q "$verdict"),$(q "$kind"),$(q "$where"),$(q "$detail"),$(q "$log")"
-done <"$cells" >>"$csvfile"
+grep -q '^"[^"]*","[^"]*","[^"]*","\(error\|timeout\)"' "$csvfile" && status=1
 
 if [ -n "$csv" ]; then
     cat "$csvfile"
@@ -439,7 +447,7 @@ awk -v secs=$((t1 - t0)) -v runs="$n" -v jobs="$jobs" '
             notes[++nnotes] = sprintf("  %s, %s%s: %s: %s%s", row, tool, item != "-" && item != "" ? " (" item ")" : "",
                                       v, detail, lg != "" ? " (" lg ")" : "")
         if (v == "race" && row ~ / reference$/)
-            fps[++nfps] = sprintf("  %-20s %-9s %-14s %s%s%s", row, tool, item,
+            fps[++nfps] = sprintf("  %-27s %-9s %-13s %s%s%s", row, tool, item,
                                   kind == "" ? "race" : kind, where != "" ? " at " where : "",
                                   lg != "" ? "  (" lg ")" : "")
     }
