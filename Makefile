@@ -313,7 +313,7 @@ detectors: $(foreach l,$(LAB),build/release/solutions/$(call prog,$(l)) \
 test:
 	@scripts/test.sh
 TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind exercises \
-                 mutants tsan bench grader format
+                 mutants tsan detectors bench grader format
 .PHONY: $(TEST_SECTIONS:%=test-%)
 $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*

@@ -220,8 +220,10 @@ if [ "${1:-}" = --run-job ]; then
 $line
 EOF_JOB
     # -k: a run that ignores SIGTERM (valgrind in a deadlock) is killed.
+    t0=$(date +%s)
     { echo "\$ $cmd"; timeout -k 5 "$secs" $cmd; } >"$log" 2>&1 </dev/null
     echo $? >"$log.rc"
+    echo $(($(date +%s) - t0)) >"$log.secs"
     judge "$tool" "$log" "$own" >"$log.judged"
     exit 0
 fi
@@ -400,9 +402,10 @@ t1=$(date +%s)
 csvfile=$out/matrix.csv
 awk -F'|' '
     function q(s) { gsub(/"/, "\"\"", s); return "\"" s "\"" }
-    BEGIN { print "row,tool,run,verdict,kind,where,detail,log" }
+    BEGIN { print "row,tool,run,verdict,kind,where,detail,log,seconds" }
     {
         row = $1; tool = $2; item = $3; lg = $4
+        secs = ""
         if (lg == "-") { v = $5; kind = ""; where = ""; detail = $6; lg = "" }
         else {
             j = ""
@@ -411,8 +414,10 @@ awk -F'|' '
             n = split(j, f, "|")
             v = f[1]; kind = f[2]; where = f[3]; detail = f[4]
             for (i = 5; i <= n; i++) detail = detail "|" f[i]
+            if ((getline secs < (lg ".secs")) <= 0) secs = ""
+            close(lg ".secs")
         }
-        print q(row) "," q(tool) "," q(item) "," q(v) "," q(kind) "," q(where) "," q(detail) "," q(lg)
+        print q(row) "," q(tool) "," q(item) "," q(v) "," q(kind) "," q(where) "," q(detail) "," q(lg) "," q(secs)
     }
 ' "$cells" >"$csvfile"
 status=0
