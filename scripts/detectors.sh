@@ -98,6 +98,19 @@ where() {
     if [ -n "$where_own" ]; then echo "$where_own"; else echo "$where_text" | first_ours; fi
 }
 
+# access_frames LOG: a valgrind log's stacks of the accesses and lock
+# acquisitions its reports name, not those of where a thread was created,
+# the memory allocated, or (DRD) the other thread's segment began and ended.
+access_frames() {
+    awk '
+        { sub(/^==[0-9]+== ?/, "") }
+        /was created$/ { on = 0; next }
+        /^(Possible data race|This conflicts with|Conflicting |Thread #[0-9]+|Observed|  followed by|Required order|Probably a race|Mutex|Condition|Destroying|Recursive|Attempt)/ { on = 1; next }
+        /^ *(Address|Allocation context|Other segment|Location|Block was)/ || /^ *$/ { on = 0 }
+        on && /^ *(at|by) 0x/ { print }
+    ' "$1"
+}
+
 # judge TOOL LOG OWN: prints VERDICT|KIND|WHERE|DETAIL for one run.
 judge() {
     tool=$1 log=$2 own=$3
@@ -117,7 +130,11 @@ judge() {
             # lock-order-inversion (potential deadlock): "lock order".
             case $kind in lock-order-inversion*) kind="lock order" ;; esac
             # The reports' frames: the first in OWN, or the first report's.
-            where=$(grep -E '^ *#[0-9]+ ' "$log" | where "$own")
+            where=$(awk '
+                /^  (Read|Write|Previous|Atomic|Mutex M[0-9]+ acquired|Mutex M[0-9]+ previously)/ { on = 1; next }
+                /^  [A-Z]/ || /^$/ { on = 0 }   # where a thread, a mutex or the memory came from
+                on && /^ *#[0-9]+ / { print }
+            ' "$log" | where "$own")
             n=$(grep -c '^WARNING: ThreadSanitizer' "$log")
             echo "race|$kind|$where|$n reports; verdict: $verdict_line"
         else
@@ -151,12 +168,12 @@ judge() {
             "Possible data race"* | "Conflicting "*) kind="data race" ;;
             *"lock order"* | *"Lock order"*) kind="lock order" ;;
             *"unlocked a not-locked lock"*) kind="unlock of a not-locked lock" ;;
-            *"pthread_cond_"*"dubious"* | "Probably a race condition: condition variable"*)
+            *"pthread_cond_"*"dubious"* | *"associated lock is not held"* | \
+                "Probably a race condition: condition variable"*)
                 kind="signal without the lock" ;;
             *) kind=$(echo "$head" | sed -e 's/^Thread #[0-9]*[:]* *//' -e 's/ 0x[0-9a-fA-F]*//g' | cut -c1-48) ;;
             esac
-            where=$({ echo "$report"; grep -E '^==[0-9]+== +(at|by) 0x' "$log"; } |
-                grep -E '(at|by) 0x' | where "$own")
+            where=$({ echo "$report"; access_frames "$log"; } | grep -E '(at|by) 0x' | where "$own")
             echo "race|$kind|$where|$errors errors; verdict: $verdict_line"
         else
             echo "clean|||verdict: $verdict_line"
