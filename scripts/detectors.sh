@@ -173,7 +173,7 @@ judge() {
                 kind="signal without the lock" ;;
             *) kind=$(echo "$head" | sed -e 's/^Thread #[0-9]*[:]* *//' -e 's/ 0x[0-9a-fA-F]*//g' | cut -c1-48) ;;
             esac
-            where=$({ echo "$report"; access_frames "$log"; } | grep -E '(at|by) 0x' | where "$own")
+            where=$(access_frames "$log" | where "$own")
             echo "race|$kind|$where|$errors errors; verdict: $verdict_line"
         else
             echo "clean|||verdict: $verdict_line"
