@@ -36,6 +36,7 @@
 # or timed out, 2 on a usage error.
 # The runs' command lines are lists of words (a lab's arguments, an empty
 # case) joined into the job file: unquoted on purpose.
+#
 # shellcheck disable=SC2086
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -122,21 +123,25 @@ judge() {
     case $tool in
     tsan)
         # A run with reports exits 66; 1 and 3 are verdicts (broken,
-        # deadlock): the specimens' own.
+        # deadlock): the specimens' own. Anything else (a signal) is an error,
+        # reports or not.
         first=$(grep -m 1 '^WARNING: ThreadSanitizer: ' "$log")
         if [ -n "$first" ]; then
             kind=$(echo "$first" | sed 's/^WARNING: ThreadSanitizer: \(.*\) (pid=.*/\1/')
-            # The report's first frame in the tree's files.
             # lock-order-inversion (potential deadlock): "lock order".
             case $kind in lock-order-inversion*) kind="lock order" ;; esac
-            # The reports' frames: the first in OWN, or the first report's.
+            # The accesses' (and acquisitions') frames: the first in OWN,
+            # or the first report's first in the tree.
             where=$(awk '
                 /^  (Read|Write|Previous|Atomic|Mutex M[0-9]+ acquired|Mutex M[0-9]+ previously)/ { on = 1; next }
                 /^  [A-Z]/ || /^$/ { on = 0 }   # where a thread, a mutex or the memory came from
                 on && /^ *#[0-9]+ / { print }
             ' "$log" | where "$own")
             n=$(grep -c '^WARNING: ThreadSanitizer' "$log")
-            echo "race|$kind|$where|$n reports; verdict: $verdict_line"
+            case $rc in
+            0 | 1 | 3 | 66) echo "race|$kind|$where|$n reports; verdict: $verdict_line" ;;
+            *) echo "error|$kind|$where|exit status $rc after $n reports; verdict: $verdict_line" ;;
+            esac
         else
             case $rc in
             0 | 1 | 3) echo "clean|||verdict: $verdict_line" ;;
@@ -147,13 +152,15 @@ judge() {
     helgrind | drd)
         errors=$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" |
             awk '{ s += $1 } END { print s + 0 }')
+        kind="" where="" detail=""
         if ! grep -q '^==[0-9]*== ERROR SUMMARY' "$log"; then
             echo "error|||exit status $rc, no ERROR SUMMARY from valgrind"
-        elif [ "$errors" -gt 0 ]; then
-            # The first report: its headline, and its first frame in ours.
-            # Reports are set apart by a line of dashes (helgrind) or
-            # begin with their headline (drd); a thread announcement is
-            # not a report.
+            return
+        fi
+        if [ "$errors" -gt 0 ]; then
+            # The first report, for its headline (its kind). Reports are
+            # set apart by a line of dashes (helgrind) or begin with their
+            # headline (drd); a thread announcement is not a report.
             report=$(awk '
                 { sub(/^==[0-9]+== ?/, "") }
                 /^---Thread-Announcement/ { skip = 1; next }
@@ -174,7 +181,16 @@ judge() {
             *) kind=$(echo "$head" | sed -e 's/^Thread #[0-9]*[:]* *//' -e 's/ 0x[0-9a-fA-F]*//g' | cut -c1-48) ;;
             esac
             where=$(access_frames "$log" | where "$own")
-            echo "race|$kind|$where|$errors errors; verdict: $verdict_line"
+            detail="$errors errors; verdict: $verdict_line"
+        fi
+        # The program's exit status under valgrind: 0, 1 or 3 are verdicts;
+        # anything else (a signal, no verdict) is an error, reports or not.
+        case $rc in
+        0 | 1 | 3) ;;
+        *) echo "error|${kind:-}|${where:-}|exit status $rc; ${detail:-no report}"; return ;;
+        esac
+        if [ "$errors" -gt 0 ]; then
+            echo "race|$kind|$where|$detail"
         else
             echo "clean|||verdict: $verdict_line"
         fi
@@ -275,13 +291,14 @@ all=$(echo "$table" | cut -d'|' -f1 | uniq | tr '\n' ' ')
 for lab in "$@"; do
     case " $all " in *" $lab "*) ;; *) die "no lab '$lab' (labs: ${all% })" ;; esac
 done
-command -v valgrind >/dev/null || die "valgrind is not installed (scripts/deps.sh check installs it)"
+command -v valgrind >/dev/null || die "valgrind is not installed (make detectors installs it)"
 
 # Detect the TSan/ASLR problem once, not once per program (sanitizers/run).
 RACELAB_SETARCH=$(sanitizers/run --detect)
 export RACELAB_SETARCH
-# The tests' watchdog, and the programs', measure wall time: under valgrind
-# everything is 20-100 times slower (RACELAB_LIGHT: the tests' light sizes).
+# The shake tests' watchdog (20 s by default) measures wall time, and here
+# they share the CPUs with valgrind runs: 60 s, as a test that hangs is
+# still stopped by --timeout.
 export RACELAB_WATCHDOG_SECONDS=60
 
 rm -rf "$out"
