@@ -52,7 +52,7 @@ override BENCH_IMPL := $(patsubst $(CURDIR)/%,%,$(abspath $(BENCH_IMPL)))
 bdir = $(if $(filter /%,$(1)),ext$(1),$(1))
 
 # A mistyped LAB or IMPL is one line that lists what there is.
-ifneq ($(filter tsan check explore bench bench-docs diff,$(MAKECMDGOALS)),)
+ifneq ($(filter tsan check explore bench bench-docs diff detectors,$(MAKECMDGOALS)),)
 ifneq ($(filter-out $(LABS),$(LAB)),)
 $(error no lab '$(firstword $(filter-out $(LABS),$(LAB)))': LAB is one or more of: $(LABS))
 endif
@@ -70,7 +70,7 @@ endif
 
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
-DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS) \
+DEPS_GOALS := $(filter tsan check test bench explore detectors,$(MAKECMDGOALS) \
                 $(if $(filter bench-docs warnings,$(MAKECMDGOALS)),bench)) \
               $(if $(filter all build/release/%,$(or $(MAKECMDGOALS),all)),build) \
               $(if $(filter test-%,$(MAKECMDGOALS)),test) \
@@ -303,12 +303,22 @@ check: build/tsan/aslr-probe
 explore: $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(call bdir,$(IMPL))/explore_$(l))
 	@scripts/explore.sh "$(IMPL)" "$(EX)" "$(REPLAY)" $(LAB)
 
+## detectors: specimens and references under TSan, Helgrind, DRD, shake, explorer: a matrix [LAB=]
+# scripts/detectors.sh runs what this builds (the reference's programs and
+# tests, each variant) and writes build/detectors/matrix.csv and the logs.
+.PHONY: detectors
+detectors: $(foreach l,$(LAB),build/release/solutions/$(call prog,$(l)) \
+               build/tsan/solutions/$(call prog,$(l)) build/shake/solutions/test_$(l)) \
+           $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/solutions/explore_$(l)) \
+           build/tsan/aslr-probe build/labs.table
+	@scripts/detectors.sh $(LAB)
+
 ## test: the kit's own test suite; each section alone: make test-SECTION
 .PHONY: test
 test:
 	@scripts/test.sh
 TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind exercises \
-                 mutants tsan bench grader format
+                 mutants tsan detectors bench grader format
 .PHONY: $(TEST_SECTIONS:%=test-%)
 $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*

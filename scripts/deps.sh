@@ -2,7 +2,7 @@
 # deps.sh - makes sure the tools a make goal needs are installed, and tells
 # the Makefile which compiler to use for the sanitizer builds.
 #
-#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore
+#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore detectors
 #
 # Every goal needs lab 8's libraries (libcurl, libmicrohttpd) to build;
 # bench and test need concurrencykit's headers (libck-dev) for the
@@ -16,12 +16,13 @@ set -u
 
 say() { printf 'racelab: %s\n' "$*" >&2; }
 
-want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0 want_peers=0
+want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0 want_peers=0 want_valgrind=0
 for goal in "$@"; do
     case $goal in
     tsan | explore) want_clang=1 ;;
     check | asan) want_clang=1 want_cmocka=1 ;;
     test) want_clang=1 want_cmocka=1 want_test_tools=1 want_peers=1 ;;
+    detectors) want_clang=1 want_cmocka=1 want_valgrind=1 ;;
     bench) want_plot=1 want_peers=1 ;;
     esac
 done
@@ -83,6 +84,10 @@ fi
 # builds the benchmarks too. (OpenMP comes with gcc: libgomp.)
 if [ $want_peers = 1 ]; then
     have_header ck_ring.h || missing="$missing libck-dev"
+fi
+# make detectors runs Helgrind and DRD.
+if [ $want_valgrind = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
 fi
 # make bench draws each benchmark's CSV as an SVG.
 if [ $want_plot = 1 ]; then

@@ -15,6 +15,7 @@
 #   mutants     the grader rejects each plausible wrong fix and accepts each
 #               correct alternative in tests/mutants/
 #   tsan        `make tsan`: races for the specimens, none for the solutions
+#   detectors   `make detectors LAB=counter`: the matrix (docs/detectors.md)
 #   bench       every benchmark runs
 #   grader      what a student meets in `make check` (tests/grader.sh)
 #   format      .clang-format and `make compdb` (tests/format.sh)
@@ -25,7 +26,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 SECTIONS="build runtime explorer specimens programs solutions valgrind exercises mutants
-          tsan bench grader format"
+          tsan detectors bench grader format"
 if [ $# = 0 ]; then
     set -- $SECTIONS
     all=1
@@ -415,6 +416,36 @@ test_tsan() {
         ok "make tsan: $lines lines for every lab (at most 400), the rest in its log"
     else
         bad "make tsan: $lines lines for every lab (at most 400), the rest in its log" "$log"
+    fi
+}
+
+test_detectors() {
+    check "detectors: scripts/detectors.sh --help" sh -c 'scripts/detectors.sh --help | grep -q "^usage: "'
+    log=$(logname "detectors: a bad option")
+    scripts/detectors.sh --jobs 0 >"$log" 2>&1
+    rc=$?
+    if [ $rc = 2 ] && [ "$(grep -c . "$log")" = 1 ]; then ok "detectors: a bad option is one line, exit 2"
+    else bad "detectors: a bad option is one line, exit 2 (exit $rc)" "$log"; fi
+    # One small lab, every tool (about 20 s on 2 cores): the matrix comes
+    # from real runs, so TSan must flag the specimen, at its own file, and
+    # report nothing on any of counter's reference strategies.
+    log=$logs/detectors_counter.log
+    csv=build/detectors/matrix.csv
+    $MAKE -s detectors LAB=counter >"$log" 2>&1
+    rc=$?
+    [ $rc = 0 ] && ok "make detectors LAB=counter exits 0" || bad "make detectors LAB=counter exits 0 (exit $rc)" "$log"
+    if grep -q '^counter specimen  *race counter_unsafe\.c:[0-9]' "$log" &&
+        grep -q '^"counter specimen","tsan","unsafe","race",.*"counter_unsafe\.c:[0-9]*"' "$csv"; then
+        ok "detectors: TSan flags counter's specimen, at counter_unsafe.c"
+    else
+        bad "detectors: TSan flags counter's specimen, at counter_unsafe.c" "$log"
+    fi
+    runs=$(grep -c '^"counter reference","tsan",' "$csv")
+    clean=$(grep -c '^"counter reference","tsan","[^"]*","clean"' "$csv")
+    if [ "$runs" -gt 0 ] && [ "$clean" = "$runs" ] && grep -q '^counter reference  *clean ' "$log"; then
+        ok "detectors: TSan reports nothing on counter's reference ($runs strategies)"
+    else
+        bad "detectors: TSan reports nothing on counter's reference ($clean of $runs clean)" "$log"
     fi
 }
 
