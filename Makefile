@@ -283,14 +283,17 @@ tsan: $(foreach l,$(LAB),build/tsan/$(call bdir,$(IMPL))/$(call prog,$(l))) buil
       build/labs.table
 	@V="$(V)" scripts/tsan-demo.sh "$(IMPL)" $(LAB)
 
-## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= EX= IMPL=]
+## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= EX= IMPL= FORMAT=]
 # scripts/check.sh builds each lab's tests itself, so a lab that does not
 # compile is graded FAIL and the others still are; its makes share this
 # one's jobs (-j) and dependency check. EXERCISE= is the old name of EX=.
+# FORMAT=json|junit|tap: that report alone on stdout (scripts/report.sh),
+# so the probe's build line goes to stderr.
 .PHONY: check
-check: build/tsan/aslr-probe
+check:
+	@$(MAKE) -s --no-print-directory build/tsan/aslr-probe >&2
 	@MAKE="$(MAKE)" RACELAB_DEPS=checked EXERCISE="$(or $(EX),$(EXERCISE))" \
-	    RACELAB_LABS="$(LABS)" RACELAB_EXPLORE_LABS="$(EXPLORE_LABS)" \
+	    RACELAB_LABS="$(LABS)" RACELAB_EXPLORE_LABS="$(EXPLORE_LABS)" FORMAT="$(FORMAT)" \
 	    scripts/check.sh "$(IMPL)" $(LAB)
 
 ## explore: run the exercises' scenarios under the schedule explorer [LAB= EX= IMPL= REPLAY=]
