@@ -2,7 +2,7 @@
 # report.sh - the grader's verdicts for a program: JSON, JUnit XML or TAP.
 # `make check FORMAT=json|junit|tap` and `make grade` write theirs with it.
 #
-#   scripts/report.sh FORMAT RECORDS [NAME]    FORMAT: json, junit or tap
+#   scripts/report.sh FORMAT RECORDS [NAME]    FORMAT: json, junit, tap, gradescope
 #
 # RECORDS: one line per exercise, as scripts/check.sh writes them
 # (RACELAB_RECORDS), seven fields separated by tabs:
@@ -21,6 +21,10 @@
 #   <failure message="reason" type="category"> when it did not pass.
 # tap: TAP version 13, "ok N - lab/ex" or "not ok N - lab/ex # reason",
 #   with a YAML block (reason, hint, where, logs) under a failure.
+# gradescope: Gradescope's results.json (make grade, one per student):
+#   {"score", "execution_time" (RACELAB_TIME, seconds), "output",
+#   "stdout_visibility": "visible", "tests": [{"name": "lab/ex", "score",
+#   "max_score": 1, "status": "passed"|"failed", "output"}]}.
 #
 # Why not cmocka's own XML or TAP (CMOCKA_MESSAGE_OUTPUT=xml|tap)? An
 # exercise's verdict is the grader's: three judges (the explorer is not a
@@ -45,13 +49,13 @@ case ${1:-} in
     ;;
 esac
 [ $# -ge 2 ] && [ $# -le 3 ] || {
-    echo "usage: scripts/report.sh json|junit|tap RECORDS [NAME] (--help says more)" >&2
+    echo "usage: scripts/report.sh json|junit|tap|gradescope RECORDS [NAME] (--help says more)" >&2
     exit 2
 }
 format=$1 records=$2 name=${3:-}
 case $format in
-json | junit | tap) ;;
-*) echo "report: no format '$format' (json, junit or tap)" >&2; exit 2 ;;
+json | junit | tap | gradescope) ;;
+*) echo "report: no format '$format' (json, junit, tap or gradescope)" >&2; exit 2 ;;
 esac
 [ -r "$records" ] || { echo "report: cannot read $records" >&2; exit 2; }
 tab=$(printf '\t')
@@ -90,6 +94,26 @@ if [ "$format" = json ]; then
             lsep=", "
         done
         printf '}}'
+        sep=,
+    done <"$records"
+    printf '\n]}\n'
+    exit 0
+fi
+
+# ---- gradescope -------------------------------------------------------------
+if [ "$format" = gradescope ]; then
+    printf '{"score": %d, "execution_time": %d, "stdout_visibility": "visible",' \
+        "$passed" "${RACELAB_TIME:-0}"
+    printf ' "output": "%s", "tests": [' "$(js "racelab: $passed of $total exercises pass")"
+    sep=""
+    while IFS=$tab read -r lab ex verdict reason hint where logs; do
+        if [ "$verdict" = pass ]; then
+            score=1 status=passed said="PASS"
+        else
+            score=0 status=failed said="$verdict: $reason -- $hint${where:+ ($where)}"
+        fi
+        printf '%s\n  {"name": "%s", "score": %d, "max_score": 1, "status": "%s", "output": "%s"}' \
+            "$sep" "$(js "$lab${ex:+/$ex}")" "$score" "$status" "$(js "$said")"
         sep=,
     done <"$records"
     printf '\n]}\n'
