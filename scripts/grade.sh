@@ -376,7 +376,7 @@ grade_one() {
                 where=$(printf '%s\n' "$line" | cut -f6) logs=$(printf '%s\n' "$line" | cut -f7)
                 v=$(verdict_of "$v" "$why")
             elif [ -n "$cause" ]; then
-                v=${cause%%"$tab"*} why="${cause#*"$tab"}; grading stopped before this exercise"
+                v=${cause%%"$tab"*} why="${cause#*"$tab"}; grading stopped there"
                 where="labs/$lab.c" logs="check=check.log"
             else
                 v=fail why="not graded: make check stopped (exit $rc; see check.log)"
@@ -477,6 +477,12 @@ EOF_ARGS
     rc=$?
     if [ -z "$cause" ] && { [ $rc = 124 ] || [ $rc = 137 ]; }; then
         cause="timeout${tab}the student's wall time ($time_s s) ran out"
+    fi
+    # Past --fsize, the kernel stops the writer with SIGXFSZ, and the
+    # shell that waits for it may go too (dash does): make says "Error 153".
+    if [ -z "$cause" ] && [ $rc != 0 ] &&
+        grep -q -e 'File size limit exceeded' -e 'Error 153' "$copy/build/check.out"; then
+        cause="output-limit${tab}a file it wrote grew past $fsize MB (output without end?)"
     fi
     # Nothing of this student's left running.
     if [ -n "$root" ]; then
@@ -609,9 +615,9 @@ cat "$out"/students/*/verdicts.tsv >"$out/verdicts.tsv"
                   printf "  %-24s %4d of %4d pass (%3.0f%%)\n", order[i], p[order[i]] + 0,
                       n[order[i]], 100 * p[order[i]] / n[order[i]] }' "$out/verdicts.tsv"
     echo
-    echo "the commonest reasons of the others (their numbers as N):"
-    awk -F "$tab" '$3 != "pass" { r = $3 ": " $4; gsub(/[0-9]+/, "N", r); print $1 "/" $2 "\t" r }' \
-        "$out/verdicts.tsv" | sort | uniq -c | sort -k1,1nr | head -n 15 |
+    echo "the commonest reasons of the others (their numbers as N), how often:"
+    awk -F "$tab" '$3 != "pass" { r = $3 ": " $4; gsub(/[0-9]+/, "N", r); print r }' \
+        "$out/verdicts.tsv" | sort | uniq -c | sort -k1,1nr | head -n 12 |
         sed 's/^ *\([0-9]*\) /  \1  /'
 } >"$out/summary.txt"
 cat "$out/summary.txt"
