@@ -70,7 +70,7 @@ endif
 
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
-DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS)) \
+DEPS_GOALS := $(filter tsan check test bench explore grade,$(MAKECMDGOALS)) \
               $(if $(filter all build/release/%,$(or $(MAKECMDGOALS),all)),build) \
               $(if $(filter test-%,$(MAKECMDGOALS)),test) \
               $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
@@ -306,10 +306,18 @@ explore: $(foreach l,$(filter $(EXPLORE_LABS),$(LAB)),build/explore/$(call bdir,
 test:
 	@scripts/test.sh
 TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind exercises \
-                 mutants tsan bench grader format
+                 mutants tsan bench grader format grade
 .PHONY: $(TEST_SECTIONS:%=test-%)
 $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*
+
+## grade: grade a class: each of SUBMISSIONS=DIR in a sandboxed copy [LAB= JOBS= OUT=]
+# scripts/grade.sh; the instructor's page is docs/grading.md.
+.PHONY: grade
+grade:
+	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade: which submissions? make grade SUBMISSIONS=DIR" >&2; exit 2; }
+	@MAKE="$(MAKE)" scripts/grade.sh --labs "$(LAB)" $(if $(JOBS),--jobs "$(JOBS)") \
+	    $(if $(OUT),--out "$(OUT)") "$(SUBMISSIONS)"
 
 ## bench: throughput of each strategy, ratios in one run [LAB= BENCH_IMPL=]
 # A benchmark that takes --csv also leaves build/bench/LAB.csv, and with

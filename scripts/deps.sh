@@ -2,7 +2,7 @@
 # deps.sh - makes sure the tools a make goal needs are installed, and tells
 # the Makefile which compiler to use for the sanitizer builds.
 #
-#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore
+#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore grade
 #
 # Every goal needs lab 8's libraries (libcurl, libmicrohttpd) to build.
 #
@@ -14,12 +14,13 @@ set -u
 
 say() { printf 'racelab: %s\n' "$*" >&2; }
 
-want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0
+want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0 want_sandbox=0
 for goal in "$@"; do
     case $goal in
     tsan | explore) want_clang=1 ;;
     check | asan) want_clang=1 want_cmocka=1 ;;
-    test) want_clang=1 want_cmocka=1 want_test_tools=1 ;;
+    test) want_clang=1 want_cmocka=1 want_test_tools=1 want_sandbox=1 ;;
+    grade) want_clang=1 want_cmocka=1 want_sandbox=1 ;;
     bench) want_plot=1 ;;
     esac
 done
@@ -76,6 +77,11 @@ if [ $want_test_tools = 1 ]; then
     # tests/format.sh: labs/ and solutions/ in style, make compdb's JSON.
     command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
     command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+fi
+# make grade: bubblewrap's sandbox, and unzip for .zip submissions.
+if [ $want_sandbox = 1 ]; then
+    command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+    command -v unzip >/dev/null 2>&1 || missing="$missing unzip"
 fi
 # make bench draws each benchmark's CSV as an SVG.
 if [ $want_plot = 1 ]; then

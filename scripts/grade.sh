@@ -473,7 +473,7 @@ EOF_ARGS
     ) >"$copy/build/check.out" 2>&1 </dev/null &
     job=$!
     guard "$job" "$copy"
-    wait "$job"
+    wait "$job" 2>/dev/null # not the shell's "Killed"
     rc=$?
     if [ -z "$cause" ] && { [ $rc = 124 ] || [ $rc = 137 ]; }; then
         cause="timeout${tab}the student's wall time ($time_s s) ran out"
