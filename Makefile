@@ -291,7 +291,7 @@ tsan: $(foreach l,$(LAB),build/tsan/$(call bdir,$(IMPL))/$(call prog,$(l))) buil
 # so the probe's build line goes to stderr.
 .PHONY: check
 check:
-	@$(MAKE) -s --no-print-directory build/tsan/aslr-probe >&2
+	@RACELAB_DEPS=checked $(MAKE) -s --no-print-directory build/tsan/aslr-probe >&2
 	@MAKE="$(MAKE)" RACELAB_DEPS=checked EXERCISE="$(or $(EX),$(EXERCISE))" \
 	    RACELAB_LABS="$(LABS)" RACELAB_EXPLORE_LABS="$(EXPLORE_LABS)" FORMAT="$(FORMAT)" \
 	    scripts/check.sh "$(IMPL)" $(LAB)
