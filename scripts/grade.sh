@@ -303,22 +303,6 @@ find_lab() {
         awk -F/ '{ print NF "\t" $0 }' | sort -n | head -n 1 | cut -f2-
 }
 
-# verdict_of VERDICT REASON: make grade's verdict for check.sh's.
-verdict_of() {
-    case $1 in
-    pass) echo pass ;;
-    unbuilt) echo compile-error ;;
-    *)
-        case $2 in
-        *SIGXFSZ*) echo output-limit ;;
-        *SIGXCPU*) echo resource-limit ;;
-        hangs:* | *": hangs: "* | "explorer: hangs"*) echo timeout ;;
-        *) echo fail ;;
-        esac
-        ;;
-    esac
-}
-
 # grade_one SUBMISSION OUTDIR: one student, results into OUTDIR; hidden
 # from its sandbox: the folders beside OUTDIR and SUBMISSION, the kit.
 grade_one() {
@@ -362,37 +346,42 @@ grade_one() {
         run_sandboxed "$copy" "$sub" "$o" "$graded"
     fi
     end=$(date +%s)
-    # The rows: every exercise of every lab asked for.
+    # The rows: every exercise of every lab asked for, in one pass: its
+    # record mapped to make grade's verdict , or why it has none.
     rows=$o/verdicts.tsv
-    : >"$rows"
-    while IFS=$tab read -r lab ex hint; do
-        case " $graded " in
-        *" $lab "*)
-            line=$(awk -F "$tab" -v l="$lab" -v e="$ex" '$1 == l && $2 == e' "$records" | head -n 1)
-            [ -n "$line" ] ||
-                line=$(awk -F "$tab" -v l="$lab" '$1 == l && $2 == ""' "$records" | head -n 1)
-            if [ -n "$line" ]; then
-                v=$(printf '%s\n' "$line" | cut -f3) why=$(printf '%s\n' "$line" | cut -f4)
-                where=$(printf '%s\n' "$line" | cut -f6) logs=$(printf '%s\n' "$line" | cut -f7)
-                v=$(verdict_of "$v" "$why")
-            elif [ -n "$cause" ]; then
-                v=${cause%%"$tab"*} why="${cause#*"$tab"}; grading stopped there"
-                where="labs/$lab.c" logs="check=check.log"
-            else
-                v=fail why="not graded: make check stopped (exit $rc; see check.log)"
-                where="labs/$lab.c" logs="check=check.log"
-            fi
-            ;;
-        *)
-            logs="" where=""
-            if [ -n "$invalid" ]; then v=invalid why="the submission is refused: $invalid"
-            else v=missing why="no $lab.c in the submission"; fi
-            ;;
-        esac
-        # Its logs, where they will be: OUTDIR/logs/.
-        logs=$(printf '%s' "$logs" | sed "s|build/check/labs/|logs/|g; s|=build/check/|=logs/|g")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$lab" "$ex" "$v" "$why" "$hint" "$where" "$logs" >>"$rows"
-    done <"$kit/exercises.tsv"
+    awk -F "$tab" -v OFS="$tab" -v graded=" $graded " -v invalid="$invalid" -v cause="$cause" \
+        -v rc="$rc" '
+        FILENAME == ARGV[1] { if (!(($1, $2) in rec)) rec[$1, $2] = $0; next }
+        {
+            lab = $1; ex = $2; hint = $3
+            if (index(graded, " " lab " ") == 0) {
+                if (invalid != "") { v = "invalid"; why = "the submission is refused: " invalid }
+                else { v = "missing"; why = "no " lab ".c in the submission" }
+                print lab, ex, v, why, hint, "", ""
+                next
+            }
+            line = ((lab, ex) in rec) ? rec[lab, ex] : (((lab, "") in rec) ? rec[lab, ""] : "")
+            if (line != "") {
+                split(line, f, "\t")
+                v = f[3]; why = f[4]
+                if (v == "unbuilt") v = "compile-error"
+                else if (v != "pass") {
+                    if (why ~ /SIGXFSZ/) v = "output-limit"
+                    else if (why ~ /SIGXCPU/) v = "resource-limit"
+                    else if (why ~ /^hangs:|: hangs: |^explorer: hangs/) v = "timeout"
+                    else v = "fail"
+                }
+                logs = f[7]
+                gsub(/build\/check\/labs\//, "logs/", logs)
+                print lab, ex, v, why, hint, f[6], logs
+            } else if (cause != "") {
+                split(cause, c, "\t")
+                print lab, ex, c[1], c[2] "; grading stopped there", hint, "labs/" lab ".c", "check=check.log"
+            } else {
+                print lab, ex, "fail", "not graded: make check stopped (exit " rc "; see check.log)", hint,
+                    "labs/" lab ".c", "check=check.log"
+            }
+        }' "$records" "$kit/exercises.tsv" >"$rows"
     # The logs, each cut to 1 MB, out of the copy; then the copy goes.
     mkdir -p "$o/logs"
     for f in "$copy"/build/check/labs/*; do

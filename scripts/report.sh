@@ -74,6 +74,17 @@ tail_of() { tail -n 60 "$1" 2>/dev/null | tail -c 6144 | xml; }
 
 total=$(grep -c . "$records")
 passed=$(awk -F "$tab" '$3 == "pass"' "$records" | grep -c .)
+# The records, escaped once for the format (a few processes, not a few per
+# field): cleaned, then JSON's or XML's escapes; a tab still separates the
+# fields, \037 the logs.
+escaped=$(mktemp) || exit 2
+trap 'rm -f "$escaped"' EXIT
+tr -d '\000-\010\013-\036\177\r' <"$records" | iconv -c -f UTF-8 -t UTF-8 2>/dev/null |
+    if [ "$format" = junit ]; then
+        sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'
+    else
+        sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'
+    fi >"$escaped"
 
 # ---- json ------------------------------------------------------------------
 if [ "$format" = json ]; then
@@ -84,18 +95,20 @@ if [ "$format" = json ]; then
         v=fail
         [ "$verdict" = pass ] && v=pass
         printf '%s\n  {"lab": "%s", "exercise": "%s", "verdict": "%s", "category": "%s",' \
-            "$sep" "$(js "$lab")" "$(js "$ex")" $v "$(js "$verdict")"
+            "$sep" "$lab" "$ex" $v "$verdict"
         printf ' "reason": "%s", "hint": "%s", "where": "%s", "logs": {' \
-            "$(js "$reason")" "$(js "$hint")" "$(js "$where")"
+            "$reason" "$hint" "$where"
         lsep=""
-        printf '%s\n' "$logs" | tr "$us" '\n' | while IFS= read -r item; do
+        while IFS= read -r item; do
             [ -n "$item" ] || continue
-            printf '%s"%s": "%s"' "$lsep" "$(js "${item%%=*}")" "$(js "${item#*=}")"
+            printf '%s"%s": "%s"' "$lsep" "${item%%=*}" "${item#*=}"
             lsep=", "
-        done
+        done <<EOF_LOGS
+$(printf '%s\n' "$logs" | tr "$us" '\n')
+EOF_LOGS
         printf '}}'
         sep=,
-    done <"$records"
+    done <"$escaped"
     printf '\n]}\n'
     exit 0
 fi
@@ -104,7 +117,7 @@ fi
 if [ "$format" = gradescope ]; then
     printf '{"score": %d, "execution_time": %d, "stdout_visibility": "visible",' \
         "$passed" "${RACELAB_TIME:-0}"
-    printf ' "output": "%s", "tests": [' "$(js "racelab: $passed of $total exercises pass")"
+    printf ' "output": "racelab: %d of %d exercises pass", "tests": [' "$passed" "$total"
     sep=""
     while IFS=$tab read -r lab ex verdict reason hint where logs; do
         if [ "$verdict" = pass ]; then
@@ -113,9 +126,9 @@ if [ "$format" = gradescope ]; then
             score=0 status=failed said="$verdict: $reason -- $hint${where:+ ($where)}"
         fi
         printf '%s\n  {"name": "%s", "score": %d, "max_score": 1, "status": "%s", "output": "%s"}' \
-            "$sep" "$(js "$lab${ex:+/$ex}")" "$score" "$status" "$(js "$said")"
+            "$sep" "$lab${ex:+/$ex}" "$score" "$status" "$said"
         sep=,
-    done <"$records"
+    done <"$escaped"
     printf '\n]}\n'
     exit 0
 fi
@@ -133,20 +146,19 @@ if [ "$format" = tap ]; then
         fi
         # After '#', a reason that starts with TODO or SKIP would be read
         # as a directive (a failure not counted): it never starts so.
-        why=$(printf '%s' "$reason" | clean | tr -d '\n' | sed 's/#/\\#/g')
+        why=$(printf '%s' "$reason" | sed 's/#/\\#/g') # (JSON's escapes kept)
         case $(printf '%s' "$why" | tr 'a-z' 'A-Z') in TODO* | SKIP*) why="failed: $why" ;; esac
         printf 'not ok %d - %s # %s\n' "$n" "$lab${ex:+/$ex}" "${why:-$verdict}"
         echo "  ---"
-        printf '  category: "%s"\n' "$(js "$verdict")"
-        printf '  reason: "%s"\n' "$(js "$reason")"
-        printf '  hint: "%s"\n' "$(js "$hint")"
-        printf '  where: "%s"\n' "$(js "$where")"
-        echo "  logs:"
-        printf '%s\n' "$logs" | tr "$us" '\n' | while IFS= read -r item; do
-            [ -n "$item" ] && printf '    %s: "%s"\n' "$(js "${item%%=*}")" "$(js "${item#*=}")"
-        done
+        printf '  category: "%s"\n  reason: "%s"\n' "$verdict" "$reason"
+        printf '  hint: "%s"\n  where: "%s"\n  logs:\n' "$hint" "$where"
+        while IFS= read -r item; do
+            [ -n "$item" ] && printf '    %s: "%s"\n' "${item%%=*}" "${item#*=}"
+        done <<EOF_LOGS
+$(printf '%s\n' "$logs" | tr "$us" '\n')
+EOF_LOGS
         echo "  ..."
-    done <"$records"
+    done <"$escaped"
     exit 0
 fi
 
@@ -155,28 +167,30 @@ failures=$((total - passed))
 echo '<?xml version="1.0" encoding="UTF-8"?>'
 printf '<testsuites name="%s" tests="%d" failures="%d" errors="0">\n' \
     "$(xa "racelab check${name:+: $name}")" "$total" "$failures"
-for lab in $(cut -f1 "$records" | awk '!seen[$0]++'); do
-    rows=$(awk -F "$tab" -v lab="$lab" '$1 == lab' "$records")
+xname=$(xa "$name")
+for lab in $(cut -f1 "$escaped" | awk '!seen[$0]++'); do
+    rows=$(awk -F "$tab" -v lab="$lab" '$1 == lab' "$escaped")
     n=$(printf '%s\n' "$rows" | grep -c .)
     f=$(printf '%s\n' "$rows" | awk -F "$tab" '$3 != "pass"' | grep -c .)
     printf '  <testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="0">\n' \
-        "$(xa "$lab")" "$n" "$f"
+        "$lab" "$n" "$f"
     printf '%s\n' "$rows" | while IFS=$tab read -r _lab ex verdict reason hint where logs; do
-        printf '    <testcase classname="%s" name="%s"' "$(xa "${name:+$name.}$lab")" \
-            "$(xa "$lab/${ex:-(the lab)}")"
+        printf '    <testcase classname="%s" name="%s"' "${name:+$xname.}$lab" \
+            "$lab/${ex:-(the lab)}"
         if [ "$verdict" = pass ]; then
             echo '/>'
             continue
         fi
         echo '>'
         printf '      <failure message="%s" type="%s">%s -- %s (%s)</failure>\n' \
-            "$(xa "$reason")" "$(xa "$verdict")" "$(xa "$reason")" "$(xa "$hint")" "$(xa "$where")"
+            "$reason" "$verdict" "$reason" "$hint" "$where"
         printf '      <system-out>'
         last=""
         while IFS= read -r item; do
             [ -n "$item" ] || continue
-            printf '[[ATTACHMENT|%s]]\n' "$(xa "${item#*=}")"
-            last=${item#*=}
+            printf '[[ATTACHMENT|%s]]\n' "${item#*=}"
+            last=$(printf '%s' "${item#*=}" | sed -e 's/&quot;/"/g' -e 's/&gt;/>/g' -e 's/&lt;/</g' \
+                -e 's/&amp;/\&/g')
         done <<EOF_LOGS
 $(printf '%s\n' "$logs" | tr "$us" '\n')
 EOF_LOGS
