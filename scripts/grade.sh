@@ -420,7 +420,7 @@ run_sandboxed() {
     # The command, one word a line: the limits, the slot's user, the
     # sandbox, a clean environment, make check.
     argv="timeout
---kill-after=5
+--kill-after=3
 $time_s
 prlimit
 --cpu=$cpu
