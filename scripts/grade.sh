@@ -159,7 +159,8 @@ prepare() {
     for f in build/deps.mk build/labs.table build/tsan/aslr-probe; do
         [ -e "$top/$f" ] && seed="$seed $f"
     done
-    for v in release tsan asan shake explore; do
+    # (Not release/: make check does not use it.)
+    for v in tsan asan shake explore; do
         for d in flags common runtime tests sanitizers solutions; do
             [ -e "$top/build/$v/$d" ] && seed="$seed build/$v/$d"
         done
@@ -461,9 +462,17 @@ EOF_ARGS
         exec "$@"
     ) >"$copy/build/check.out" 2>&1 </dev/null &
     job=$!
-    guard "$job" "$copy"
+    # The guard beside it, stopped the moment the run ends; what it saw
+    # stop the run, it leaves in a file.
+    rm -f "$copy.cause"
+    guard "$job" "$copy" "$copy.cause" &
+    guarding=$!
     wait "$job" 2>/dev/null # not the shell's "Killed"
     rc=$?
+    kill "$guarding" 2>/dev/null
+    wait "$guarding" 2>/dev/null
+    [ -s "$copy.cause" ] && cause=$(cat "$copy.cause")
+    rm -f "$copy.cause"
     if [ -z "$cause" ] && { [ $rc = 124 ] || [ $rc = 137 ]; }; then
         cause="timeout${tab}the student's wall time ($time_s s) ran out"
     fi
@@ -484,33 +493,30 @@ EOF_ARGS
     fi
 }
 
-# guard JOB COPY: until JOB ends, every half second: past --procs processes
-# of this slot's user (root only), or COPY past --disk, kills JOB's group
-# (the sandbox dies with it) and sets cause.
+# guard JOB COPY CAUSE: every second, whether this slot's user has more
+# than --procs processes (root only), and every third, whether COPY grew
+# past --disk: then it writes why to CAUSE ("VERDICT<TAB>reason") and
+# kills JOB's process group (the sandbox dies with it). A second, not
+# less: each look reads /proc, and costs.
 guard() {
     i=0
     u=""
     [ -n "$root" ] && u=$(slot_uid "$slot")
     while kill -0 "$1" 2>/dev/null; do
-        sleep 0.5
+        sleep 1
         i=$((i + 1))
-        if [ -n "$u" ]; then
-            n=$(ps -o pid= -U "$u" 2>/dev/null | grep -c .)
-            if [ "$n" -gt "$procs" ]; then
-                cause="resource-limit${tab}more than $procs processes at once (a fork bomb?)"
-                kill -KILL -- "-$1" 2>/dev/null
-                pkill -KILL -U "$u" 2>/dev/null
-                break
-            fi
+        why=""
+        if [ -n "$u" ] && [ "$(pgrep -c -U "$u")" -gt "$procs" ]; then
+            why="resource-limit${tab}more than $procs processes at once (a fork bomb?)"
+        elif [ $((i % 3)) = 0 ] && kb=$(du -sk "$2" 2>/dev/null | cut -f1) &&
+            [ "${kb:-0}" -gt $((disk * 1024)) ]; then
+            why="output-limit${tab}its copy grew past $disk MB"
         fi
-        if [ $((i % 4)) = 0 ]; then
-            kb=$(du -sk "$2" 2>/dev/null | cut -f1)
-            if [ "${kb:-0}" -gt $((disk * 1024)) ]; then
-                cause="output-limit${tab}its copy grew past $disk MB"
-                kill -KILL -- "-$1" 2>/dev/null
-                [ -n "$u" ] && pkill -KILL -U "$u" 2>/dev/null
-                break
-            fi
+        if [ -n "$why" ]; then
+            printf '%s\n' "$why" >"$3"
+            kill -KILL -- "-$1" 2>/dev/null
+            [ -n "$u" ] && pkill -KILL -U "$u" 2>/dev/null
+            return
         fi
     done
 }
