@@ -117,7 +117,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$mode" = batch ] && [ -z "$subs" ] && usage "which submissions? (make grade SUBMISSIONS=DIR)"
 [ "$mode" != batch ] && [ -n "$subs" ] && usage "no SUBMISSIONS folder with --one or --prepare"
-for v in "$jobs" "$cpu" "$fsize" "$disk" "$procs"; do
+for v in "$jobs" "$time_s" "$cpu" "$fsize" "$disk" "$procs"; do
     [ "$v" != 0 ] || usage "a limit of 0 grades nothing"
 done
 [ -n "$jobs" ] || jobs=$(nproc 2>/dev/null || echo 2)
@@ -129,8 +129,11 @@ explore_labs=$(cd "$top" && "$MAKE" -s --no-print-directory print-explore-labs) 
 for lab in $labs; do
     case " $all_labs " in *" $lab "*) ;; *) usage "no lab '$lab' (labs: $all_labs)" ;; esac
 done
-nlabs=$(echo $labs | wc -w)
-[ -n "$time_s" ] || time_s=$((120 + 120 * nlabs))
+# The wall time of one student, when not given: by the labs graded.
+default_time() {
+    # shellcheck disable=SC2086 # a list of labs
+    [ -n "$time_s" ] || time_s=$((120 + 120 * $(echo $labs | wc -w)))
+}
 tab=$(printf '\t')
 us=$(printf '\037')
 
@@ -407,8 +410,11 @@ grade_one() {
 }
 
 # run_sandboxed COPY SUBMISSION OUTDIR LABS: make check in COPY, under the
-# limits, in the sandbox if there is one; sets rc, and cause ("VERDICT<TAB>
-# reason") when the run was stopped.
+# limits, in the sandbox if there is one. As make check runs it: the
+# grader, scripts/check.sh, with what make would tell it (the labs, and
+# whether TSan needs setarch -R: asked once for the class), which saves
+# two reads of the Makefile and a probe per student. Sets rc, and cause
+# ("VERDICT<TAB>reason") when the run was stopped.
 run_sandboxed() {
     copy=$1
     hide="$top $kit $(dirname "$(abs "$2")") $(dirname "$3") ${HOME:-}"
@@ -447,12 +453,13 @@ RACELAB_RECORDS=$copy/build/records.tsv
 TSAN_OPTIONS=hard_rss_limit_mb=4096
 ASAN_OPTIONS=hard_rss_limit_mb=4096
 ${RACELAB_WATCHDOG_SECONDS:+RACELAB_WATCHDOG_SECONDS=$RACELAB_WATCHDOG_SECONDS}
-$MAKE
--s
---no-print-directory
-check
-IMPL=labs
-LAB=$4"
+MAKE=$MAKE
+RACELAB_LABS=$all_labs
+RACELAB_EXPLORE_LABS=$explore_labs
+RACELAB_SETARCH=$setarch
+scripts/check.sh
+labs
+$(for lab in $4; do echo "$lab"; done)"
     (
         cd "$copy" || exit 1
         set --
@@ -482,11 +489,13 @@ EOF_ARGS
         grep -q -e 'File size limit exceeded' -e 'Error 153' "$copy/build/check.out"; then
         cause="output-limit${tab}a file it wrote grew past $fsize MB (output without end?)"
     fi
-    # Nothing of this student's left running.
+    # Nothing of this student's left running (a zombie is not running: the
+    # sandbox's init, orphaned, waits a moment for the machine's to reap it).
     if [ -n "$root" ]; then
         u=$(slot_uid "$slot")
         i=0
-        while pkill -KILL -U "$u" 2>/dev/null && [ $i -lt 50 ]; do
+        while [ $i -lt 50 ] && ps -o stat= -U "$u" | grep -qv '^Z'; do
+            pkill -KILL -U "$u" 2>/dev/null
             sleep 0.1
             i=$((i + 1))
         done
@@ -531,6 +540,9 @@ fi
 
 use_sandbox=no
 sandbox_works && use_sandbox=yes
+# The labs, in lab order, as make check passes them to check.sh (LABS
+# fits in one line: several words).
+all_labs=$(echo $all_labs) explore_labs=$(echo $explore_labs)
 
 if [ "$mode" = one ]; then
     one_out=$(abs "$one_out")
@@ -541,6 +553,8 @@ if [ "$mode" = one ]; then
     kit=$(abs "$kit")
     [ -f "$kit/exercises.tsv" ] || usage "--kit $kit: not a kit (scripts/grade.sh --prepare KIT)"
     labs=$(cat "$kit/graded-labs")
+    default_time
+    setarch=$(cd "$kit" && sanitizers/run --detect)
     grade_one "$one_sub" "$one_out" || exit 1
     exit 0
 fi
@@ -557,6 +571,8 @@ rm -rf "$out"
 mkdir -p "$out/students" || exit 2
 kit=$out/kit
 prepare "$kit" || exit 1
+default_time
+setarch=$(cd "$kit" && sanitizers/run --detect)
 # The queue: one submission a line, its student's name unique.
 find "$subs" -mindepth 1 -maxdepth 1 \( -type d -o -name '*.tar.gz' -o -name '*.tgz' \
     -o -name '*.zip' \) ! -name '.*' | LC_ALL=C sort | while IFS= read -r s; do
