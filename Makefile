@@ -70,10 +70,12 @@ endif
 
 # Installs what the goals need (clang, cmocka, ...) and picks the sanitizer
 # compiler; scripts/deps.sh says what it does. Not for help, clean, diff.
-DEPS_GOALS := $(filter tsan check test bench explore grade,$(MAKECMDGOALS)) \
+DEPS_GOALS := $(filter tsan check test bench explore,$(MAKECMDGOALS)) \
               $(if $(filter all build/release/%,$(or $(MAKECMDGOALS),all)),build) \
               $(if $(filter test-%,$(MAKECMDGOALS)),test) \
               $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
+# make grade: make check's tools, and the sandbox's.
+DEPS_GOALS += $(filter grade,$(MAKECMDGOALS))
 # `make test` checks once and exports RACELAB_DEPS=checked, so the hundred
 # make runs inside it reuse build/deps.mk instead of probing again.
 ifneq ($(strip $(DEPS_GOALS)),)
@@ -311,14 +313,6 @@ TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind ex
 $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*
 
-## grade: grade a class: each of SUBMISSIONS=DIR in a sandboxed copy [LAB= JOBS= OUT=]
-# scripts/grade.sh; the instructor's page is docs/grading.md.
-.PHONY: grade
-grade:
-	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade: which submissions? make grade SUBMISSIONS=DIR" >&2; exit 2; }
-	@MAKE="$(MAKE)" scripts/grade.sh --labs "$(LAB)" $(if $(JOBS),--jobs "$(JOBS)") \
-	    $(if $(OUT),--out "$(OUT)") "$(SUBMISSIONS)"
-
 ## bench: throughput of each strategy, ratios in one run [LAB= BENCH_IMPL=]
 # A benchmark that takes --csv also leaves build/bench/LAB.csv, and with
 # gnuplot build/bench/LAB.svg (scripts/plot.sh): made on demand, not kept
@@ -344,6 +338,14 @@ warnings:
 	@ls runtime/*.c src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c | \
 	    xargs -P "$$(nproc)" -I{} $(CC) $(CPPFLAGS) -DRL_IMPL_DIR='"labs"' $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror \
 	        -c {} -o /dev/null && echo "  $(CC): no warnings"
+
+## grade: grade a class: each of SUBMISSIONS=DIR in a sandboxed copy [LAB= JOBS= OUT=]
+# scripts/grade.sh; the instructor's page is docs/grading.md.
+.PHONY: grade
+grade:
+	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade: which submissions? make grade SUBMISSIONS=DIR" >&2; exit 2; }
+	@MAKE="$(MAKE)" scripts/grade.sh --labs "$(LAB)" $(if $(JOBS),--jobs "$(JOBS)") \
+	    $(if $(OUT),--out "$(OUT)") "$(SUBMISSIONS)"
 
 ## compdb: write compile_commands.json, each source's flags for clangd and clang-tidy
 .PHONY: compdb

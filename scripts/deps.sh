@@ -2,7 +2,7 @@
 # deps.sh - makes sure the tools a make goal needs are installed, and tells
 # the Makefile which compiler to use for the sanitizer builds.
 #
-#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore grade
+#   scripts/deps.sh GOAL...     GOAL: build tsan check test bench explore
 #
 # Every goal needs lab 8's libraries (libcurl, libmicrohttpd) to build.
 #
@@ -14,14 +14,22 @@ set -u
 
 say() { printf 'racelab: %s\n' "$*" >&2; }
 
-want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0 want_sandbox=0
+want_clang=0 want_cmocka=0 want_test_tools=0 want_plot=0
 for goal in "$@"; do
     case $goal in
     tsan | explore) want_clang=1 ;;
     check | asan) want_clang=1 want_cmocka=1 ;;
-    test) want_clang=1 want_cmocka=1 want_test_tools=1 want_sandbox=1 ;;
-    grade) want_clang=1 want_cmocka=1 want_sandbox=1 ;;
+    test) want_clang=1 want_cmocka=1 want_test_tools=1 ;;
     bench) want_plot=1 ;;
+    esac
+done
+# make grade (GOAL grade: make check's tools, and bubblewrap for its
+# sandbox, unzip for .zip submissions); make test tests it.
+want_sandbox=0
+for goal in "$@"; do
+    case $goal in
+    grade) want_clang=1 want_cmocka=1 want_sandbox=1 ;;
+    test) want_sandbox=1 ;;
     esac
 done
 
@@ -70,6 +78,10 @@ fi
 if [ $want_clang = 1 ] && ! command -v setarch >/dev/null 2>&1; then
     missing="$missing util-linux"
 fi
+if [ $want_sandbox = 1 ]; then
+    command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+    command -v unzip >/dev/null 2>&1 || missing="$missing unzip"
+fi
 if [ $want_test_tools = 1 ]; then
     command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
     command -v patch >/dev/null 2>&1 || missing="$missing patch"
@@ -77,11 +89,6 @@ if [ $want_test_tools = 1 ]; then
     # tests/format.sh: labs/ and solutions/ in style, make compdb's JSON.
     command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
     command -v python3 >/dev/null 2>&1 || missing="$missing python3"
-fi
-# make grade: bubblewrap's sandbox, and unzip for .zip submissions.
-if [ $want_sandbox = 1 ]; then
-    command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
-    command -v unzip >/dev/null 2>&1 || missing="$missing unzip"
 fi
 # make bench draws each benchmark's CSV as an SVG.
 if [ $want_plot = 1 ]; then

@@ -382,7 +382,7 @@ grade_one() {
                 split(cause, c, "\t")
                 print lab, ex, c[1], c[2] "; grading stopped there", hint, "labs/" lab ".c", "check=check.log"
             } else {
-                print lab, ex, "fail", "not graded: make check stopped (exit " rc "; see check.log)", hint,
+                print lab, ex, "fail", "not graded: the grader stopped (exit " rc "; see check.log)", hint,
                     "labs/" lab ".c", "check=check.log"
             }
         }' "$records" "$kit/exercises.tsv" >"$rows"
@@ -484,9 +484,9 @@ EOF_ARGS
         cause="timeout${tab}the student's wall time ($time_s s) ran out"
     fi
     # Past --fsize, the kernel stops the writer with SIGXFSZ, and the
-    # shell that waits for it may go too (dash does): make says "Error 153".
-    if [ -z "$cause" ] && [ $rc != 0 ] &&
-        grep -q -e 'File size limit exceeded' -e 'Error 153' "$copy/build/check.out"; then
+    # shell that waits for it may go too (dash does): 153 is 128 + SIGXFSZ.
+    if [ -z "$cause" ] && { [ $rc = 153 ] ||
+        grep -q -e 'File size limit exceeded' -e 'Error 153' "$copy/build/check.out"; }; then
         cause="output-limit${tab}a file it wrote grew past $fsize MB (output without end?)"
     fi
     # Nothing of this student's left running (a zombie is not running: the
