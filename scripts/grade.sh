@@ -135,7 +135,6 @@ default_time() {
     [ -n "$time_s" ] || time_s=$((120 + 120 * $(echo $labs | wc -w)))
 }
 tab=$(printf '\t')
-us=$(printf '\037')
 
 # abs PATH: PATH made absolute (it need not exist yet).
 abs() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$(pwd)" "$1" ;; esac; }
