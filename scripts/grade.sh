@@ -273,8 +273,9 @@ unpack() {
     case $a in
     *.zip)
         command -v unzip >/dev/null 2>&1 || { echo "unzip is not installed"; return 1; }
-        list=$(unzip -Z -l "$a" 2>/dev/null | sed -e '1d' -e '$d') ||
-            { echo "not a zip archive"; return 1; }
+        # Its entries' lines: "-rw-r--r--  3.0 unx  5021 tx  1790 defN date time name".
+        list=$(unzip -Z -l "$a" 2>/dev/null) || { echo "not a zip archive"; return 1; }
+        list=$(printf '%s\n' "$list" | awk '$2 ~ /^[0-9]+\.[0-9]+$/')
         names=$(unzip -Z1 "$a" 2>/dev/null)
         types=$(printf '%s\n' "$list" | cut -c1 | sort -u | tr -d '\n')
         total=$(printf '%s\n' "$list" | awk '{ s += $4 } END { print s + 0 }')

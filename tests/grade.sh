@@ -2,7 +2,8 @@
 # grade.sh - tests of `make grade` (scripts/grade.sh) on a class of lab 1
 # submissions made when it runs (tests/grade/make-fixtures.sh): the
 # shipped exercise, the reference as an archive, an archive with '../', one
-# that does not compile, a looper, a printer, a fork bomb and a snooper.
+# that does not compile, a looper, a printer, a fork bomb and a snooper
+# (a .zip).
 # Each must get its own verdict, name what it did, and change nothing for
 # the others; nothing may be written outside the grading area and no
 # process of theirs may be left; the reports must parse.
@@ -108,7 +109,7 @@ expect "... the reason names the limit" "$csv" reasons printer "past 4 MB"
 expect "a fork bomb: resource-limit" "$csv" \
     verdicts forker resource-limit resource-limit resource-limit resource-limit
 expect "... the reason names it" "$csv" reasons forker "more than 60 processes at once \(a fork bomb\?\)"
-expect "the snooper reads no neighbour's file (it would abort): every exercise passes" "$csv" \
+expect "the snooper (a .zip) reads no neighbour's file (it would abort): every exercise passes" "$csv" \
     verdicts snooper pass pass pass pass
 
 # ---- nothing outside, nothing left ----------------------------------------

@@ -8,8 +8,9 @@
 #   looper/           loops for ever before main, deaf to SIGTERM
 #   printer/          prints without end (in the mutex tests at 8 threads)
 #   forker/           forks without end (the same place)
-#   snooper/          the reference, but it reads its neighbours' files
-#                     (it aborts when it can) and writes outside its copy
+#   snooper.zip       the reference, but it reads its neighbours' files
+#                     (it aborts when it can) and writes outside its copy;
+#                     packed as labs/counter.c in a .zip (by python3)
 # The hostile ones name their processes MARK (at most 15 characters), so
 # a test can look for any left running.
 #
@@ -114,4 +115,9 @@ static void hostile(int nthreads)
         }
     }
 }"
+(cd "$dir/snooper" && mkdir labs && mv counter.c labs/ && python3 -c '
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.write("labs/counter.c")' ../snooper.zip) || exit 2
+rm -rf "$dir/snooper"
 exit 0
