@@ -75,6 +75,8 @@ DEPS_GOALS := $(filter tsan check test bench explore detectors,$(MAKECMDGOALS) \
               $(if $(filter all build/release/%,$(or $(MAKECMDGOALS),all)),build) \
               $(if $(filter test-%,$(MAKECMDGOALS)),test) \
               $(if $(filter build/tsan/% build/asan/% build/shake/% build/explore/%,$(MAKECMDGOALS)),check)
+# make grade: make check's tools, and the sandbox's.
+DEPS_GOALS += $(filter grade,$(MAKECMDGOALS))
 # `make test` checks once and exports RACELAB_DEPS=checked, so the hundred
 # make runs inside it reuse build/deps.mk instead of probing again.
 ifneq ($(strip $(DEPS_GOALS)),)
@@ -288,14 +290,17 @@ tsan: $(foreach l,$(LAB),build/tsan/$(call bdir,$(IMPL))/$(call prog,$(l))) buil
       build/labs.table
 	@V="$(V)" scripts/tsan-demo.sh "$(IMPL)" $(LAB)
 
-## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= EX= IMPL=]
+## check: grade the exercises, one line each: PASS, or FAIL with a hint [LAB= EX= IMPL= FORMAT=]
 # scripts/check.sh builds each lab's tests itself, so a lab that does not
 # compile is graded FAIL and the others still are; its makes share this
 # one's jobs (-j) and dependency check. EXERCISE= is the old name of EX=.
+# FORMAT=json|junit|tap: that report alone on stdout (scripts/report.sh),
+# so the probe's build line goes to stderr.
 .PHONY: check
-check: build/tsan/aslr-probe
+check:
+	@RACELAB_DEPS=checked $(MAKE) -s --no-print-directory build/tsan/aslr-probe >&2
 	@MAKE="$(MAKE)" RACELAB_DEPS=checked EXERCISE="$(or $(EX),$(EXERCISE))" \
-	    RACELAB_LABS="$(LABS)" RACELAB_EXPLORE_LABS="$(EXPLORE_LABS)" \
+	    RACELAB_LABS="$(LABS)" RACELAB_EXPLORE_LABS="$(EXPLORE_LABS)" FORMAT="$(FORMAT)" \
 	    scripts/check.sh "$(IMPL)" $(LAB)
 
 ## explore: run the exercises' scenarios under the schedule explorer [LAB= EX= IMPL= REPLAY=]
@@ -318,7 +323,7 @@ detectors: $(foreach l,$(LAB),build/release/solutions/$(call prog,$(l)) \
 test:
 	@scripts/test.sh
 TEST_SECTIONS := build runtime explorer specimens programs solutions valgrind exercises \
-                 mutants tsan detectors bench grader format
+                 mutants tsan detectors bench grader format grade
 .PHONY: $(TEST_SECTIONS:%=test-%)
 $(TEST_SECTIONS:%=test-%): test-%:
 	@scripts/test.sh $*
@@ -347,6 +352,14 @@ warnings:
 	@ls runtime/*.c src/*.c labs/*.c solutions/*.c tests/*.c bench/*.c sanitizers/*.c | \
 	    xargs -P "$$(nproc)" -I{} $(CC) $(CPPFLAGS) -DRL_IMPL_DIR='"labs"' $(BASE_CFLAGS) $(CFLAGS) -O2 -Werror \
 	        -c {} -o /dev/null && echo "  $(CC): no warnings"
+
+## grade: grade a class: each of SUBMISSIONS=DIR in a sandboxed copy [LAB= JOBS= OUT=]
+# scripts/grade.sh; the instructor's page is docs/grading.md.
+.PHONY: grade
+grade:
+	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade: which submissions? make grade SUBMISSIONS=DIR" >&2; exit 2; }
+	@MAKE="$(MAKE)" scripts/grade.sh --labs "$(LAB)" $(if $(JOBS),--jobs "$(JOBS)") \
+	    $(if $(OUT),--out "$(OUT)") "$(SUBMISSIONS)"
 
 ## compdb: write compile_commands.json, each source's flags for clangd and clang-tidy
 .PHONY: compdb

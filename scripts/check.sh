@@ -29,11 +29,28 @@
 # terminal, a status line (`  ...   lab/ex: judge, N s`) shows what runs,
 # and is cleared before the next line; elsewhere nothing else is printed.
 # Logs: build/check/IMPL/LAB.build.log, LAB-EX.{explore,shake,tsan,asan}.log
+#
+# FORMAT=json|junit|tap (make check FORMAT=...): the same grading, and on
+# stdout only that report, for a program (scripts/report.sh writes it);
+# the lines above go to stderr. RACELAB_RECORDS=FILE: one line per
+# exercise graded is appended to FILE, the report's input (make grade
+# reads it; its columns: scripts/report.sh).
 # Exit status: 0 when every exercise graded passes, 1 otherwise, 2 on a
 # usage error (an unknown lab or exercise lists the valid ones).
 set -u
 MAKE=${MAKE:-make}
-[ $# -ge 2 ] || { echo "usage: scripts/check.sh IMPL LAB..." >&2; exit 2; }
+case ${1:-} in
+-h | --help)
+    sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+[ $# -ge 2 ] || { echo "usage: scripts/check.sh IMPL LAB... (--help says more)" >&2; exit 2; }
+format=${FORMAT:-text}
+case $format in
+text | json | junit | tap) ;;
+*) echo "check: no format '$format' (FORMAT is text, json, junit or tap)" >&2; exit 2 ;;
+esac
 impl=$1
 # Where IMPL's binaries and logs go: an IMPL outside the tree builds under
 # build/VARIANT/ext/ABSPATH (the Makefile says the same).
@@ -61,7 +78,35 @@ export RACELAB_SETARCH
 logdir=build/check/$bimpl
 mkdir -p "$logdir"
 tab=$(printf '\t')
+us=$(printf '\037') # between the logs of a record
 status=0
+
+# ---- the records, for FORMAT= and make grade ------------------------------
+
+# One line per exercise graded, in $records (scripts/report.sh reads
+# them): tab-separated, a field never holds a tab or a newline.
+records=${RACELAB_RECORDS:-}
+if [ -z "$records" ] && [ "$format" != text ]; then
+    records=$logdir/.records.$$
+    : >"$records"
+    trap 'rm -f "$records"' EXIT
+fi
+# The report goes to what was stdout; the lines for people, to stderr.
+[ "$format" = text ] || exec 8>&1 1>&2
+# record LAB EX VERDICT REASON HINT WHERE LOGS (VERDICT: pass, fail, or
+# unbuilt: the lab did not build; LOGS: "judge=path" words).
+record() {
+    [ -n "$records" ] || return 0
+    {
+        printf '%s' "$1" | tr '\t\n\r' '   '
+        shift
+        for field in "$@"; do
+            printf '\t'
+            printf '%s' "$field" | tr '\t\n\r' '   '
+        done
+        echo
+    } >>"$records"
+}
 
 # ---- the status line: on a terminal only -----------------------------------
 
@@ -317,6 +362,11 @@ for lab in "$@"; do
         echo "$unbuilt" | sed "1s/^/  FAIL  $lab: /"
         [ -n "$exercises" ] ||
             echo "        (nor could its exercises be listed: $logdir/$lab.list-build.log)"
+        # Its record: the first line, and the error's, as one reason.
+        said=$(echo "$unbuilt" | sed -n '1,2p' | sed 's/^ *//' | tr '\n' ' ' | sed 's/ *$//')
+        echo "${exercises:-$tab}" | while IFS=$tab read -r ex hint; do
+            record "$lab" "$ex" unbuilt "$said" "$hint" "$src" "build=$buildlog"
+        done
         echo "$lab: 0 of $n exercises pass (it does not build; logs: $logdir/)"
         continue
     fi
@@ -334,11 +384,12 @@ for lab in "$@"; do
     while IFS=$tab read -r ex hint; do
         total=$((total + 1))
         log=$logdir/$lab-$ex
-        why="" short="" replay="" crash=""
+        why="" short="" replay="" crash="" logs="build=$buildlog"
         # 0. the explorer, for the exercises that have scenarios
         if echo "$explored" | grep -qx "$ex"; then
             busy "$lab/$ex: explorer" "$explore" --only "$ex" >"$log.explore.log" 2>&1 </dev/null
             rc=$?
+            logs="$logs${us}explore=$log.explore.log"
             if [ $rc != 0 ]; then
                 why=$(sed -n 's/^FAIL  [^:]*: \(.*\)$/explorer: \1/p' "$log.explore.log" | head -n 1)
                 if [ -z "$why" ]; then # the explorer itself failed
@@ -355,6 +406,7 @@ for lab in "$@"; do
         # 1. the shake build
         if [ -z "$why" ]; then
             judge "$log.shake.log" "$lab/$ex: shake build" "$shake" --only "$ex" --fail-fast
+            logs="$logs${us}shake=$log.shake.log"
             if [ $rc != 0 ]; then
                 why=$(reason "$log.shake.log" $rc)
                 crashed "$log.shake.log" $rc && crash=1
@@ -374,6 +426,7 @@ for lab in "$@"; do
         if [ -z "$why" ]; then
             judge "$log.tsan.log" "$lab/$ex: ThreadSanitizer" \
                 sanitizers/run "$tsan" --only "$ex" --fail-fast
+            logs="$logs${us}tsan=$log.tsan.log"
             if [ $rc != 0 ]; then
                 why="$(reason "$log.tsan.log" $rc) (TSan build)"
                 crashed "$log.tsan.log" $rc && crash=1
@@ -384,10 +437,12 @@ for lab in "$@"; do
         if [ -n "$crash" ]; then
             asan_line "$lab" "$ex"
             [ -n "$crash_where" ] && why="$why, at $crash_where"
+            case $asan_note in *"(log: $logdir/$lab-$ex.asan.log)") logs="$logs${us}asan=$logdir/$lab-$ex.asan.log" ;; esac
         fi
         if [ -z "$why" ]; then
             pass=$((pass + 1))
             printf '  PASS  %s/%s\n' "$lab" "$ex"
+            record "$lab" "$ex" pass "" "$hint" "" "$logs"
         else
             status=1
             todo=$(echo "$hint" | sed 's/:.*//')
@@ -397,6 +452,7 @@ for lab in "$@"; do
             [ -n "$line" ] || line=$(grep -n "^[a-z].*${lab}_${ex}_" "$src" 2>/dev/null | head -n 1 | cut -d: -f1)
             printf '  FAIL  %s/%s: %s -- %s (%s%s)\n' "$lab" "$ex" "$why" "$hint" \
                 "$src" "${line:+:$line}"
+            record "$lab" "$ex" fail "$why" "$hint" "$src${line:+:$line}" "$logs"
             if [ -n "$replay" ]; then
                 [ -n "$short" ] && printf '        the schedule: %s\n' "$short"
                 printf '        its table: %s; replay it: %s\n' "$log.explore.log" "$replay"
@@ -415,4 +471,8 @@ if [ $labs_graded = 0 ]; then
 fi
 [ $labs_graded -gt 1 ] &&
     echo "racelab check: $pass_all of $total_all exercises pass ($labs_graded labs)"
+# The report, on what was stdout; a reader gone away is not our error.
+if [ "$format" != text ]; then
+    scripts/report.sh "$format" "$records" "$impl" >&8 || [ $? = 141 ] || exit 2
+fi
 exit $status

@@ -20,7 +20,8 @@
 #   detectors   `make detectors LAB=counter`: the matrix (docs/detectors.md)
 #   bench       every benchmark runs
 #   grader      what a student meets in `make check` (tests/grader.sh)
-#   format      .clang-format and `make compdb` (tests/format.sh)
+#   format      .clang-format, `make compdb`, make check FORMAT= (tests/format.sh)
+#   grade       `make grade` on hostile submissions (tests/grade.sh)
 # What is run for each lab comes from its description, descriptions/LAB.mk, through
 # build/labs.table: no section knows a lab by name (but for the shake
 # build's own proof, which is about one wrong fix of lab 1).
@@ -28,7 +29,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 SECTIONS="build runtime explorer specimens programs solutions valgrind exercises mutants
-          tsan detectors bench grader format"
+          tsan detectors bench grader format grade"
 if [ $# = 0 ]; then
     set -- $SECTIONS
     all=1
@@ -536,6 +537,10 @@ test_grader() {
 
 test_format() {
     script "format" tests/format.sh
+}
+
+test_grade() {
+    script "grade" tests/grade.sh
 }
 
 # ---- run them ------------------------------------------------------------

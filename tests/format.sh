@@ -4,7 +4,9 @@
 #     format-on-save changes only the lines they typed
 #     (clang-format --dry-run prints nothing);
 #   - `make compdb` writes a valid compile_commands.json with an entry for
-#     labs/counter.c (what clangd and clang-tidy read).
+#     labs/counter.c (what clangd and clang-tidy read);
+#   - `make check FORMAT=json|junit|tap` writes that report, and only it,
+#     on stdout (python3 parses it); an unknown FORMAT is a usage error.
 # One line per check, "  ok    NAME" or "  FAIL  NAME  (log: FILE)", as in
 # scripts/test.sh; exit status 0 when every check passes. Run it from
 # anywhere; logs go to build/test/. clang-format and python3 (to read the
@@ -54,6 +56,53 @@ elif ! grep -q '"file": "labs/counter.c"' compile_commands.json; then
     bad "$name" "$log"
 else
     ok "$name"
+fi
+
+# make check FORMAT=json|junit|tap: the report alone on stdout, parsed as
+# such (the lines for people go to stderr), one verdict per exercise.
+for format in json junit tap; do
+    name="make check FORMAT=$format: stdout is a $format report of 4 exercises, 0 passed"
+    log=$logs/format_check_$format.log
+    $MAKE -s --no-print-directory check LAB=counter IMPL=labs FORMAT=$format \
+        >"$log.out" 2>"$log"
+    rc=$?
+    case $format in
+    json) parse='import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["total"] == 4 and r["passed"] == 0, r
+for e in r["exercises"]:
+    assert e["lab"] == "counter" and e["verdict"] == "fail" and e["reason"] and e["hint"], e
+    assert e["logs"]["explore"].startswith("build/check/labs/"), e' ;;
+    junit) parse='import xml.etree.ElementTree as ET, sys
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites" and root.get("failures") == "4", root.attrib
+cases = root.findall("./testsuite[@name=\"counter\"]/testcase")
+assert len(cases) == 4 and all(c.find("failure").get("message") for c in cases)' ;;
+    tap) parse='import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[0] == "TAP version 13" and lines[1] == "1..4", lines[:2]
+results = [l for l in lines if re.match(r"(not )?ok \d", l)]
+assert len(results) == 4 and all(re.match(r"not ok \d - counter/\w+ # \S", l) for l in results)' ;;
+    esac
+    if ! command -v python3 >/dev/null 2>&1; then
+        bad "$name (no python3 to read it)" "$log"
+    elif [ $rc = 0 ]; then
+        echo "make check exited 0 on the shipped exercises" >>"$log"
+        bad "$name" "$log"
+    elif ! python3 -c "$parse" "$log.out" >>"$log" 2>&1; then
+        bad "$name" "$log.out"
+    else
+        ok "$name"
+    fi
+done
+name="make check FORMAT=yaml: one line, exit 2"
+log=$logs/format_check_bad.log
+FORMAT=yaml MAKE=$MAKE scripts/check.sh labs counter >"$log" 2>&1
+rc=$?
+if [ $rc = 2 ] && [ "$(wc -l <"$log")" = 1 ] && grep -q "^check: no format 'yaml'" "$log"; then
+    ok "$name"
+else
+    bad "$name" "$log"
 fi
 
 exit $failed
