@@ -473,8 +473,10 @@ test_bench() {
     done
     # A benchmark's CSV, what scripts/plot.sh draws: a header and a row per
     # series and thread count, the median between low and high; the peers
-    # (bench/peers.h) measured in the same run, so present in it.
-    for spec in "counter 16 slots ck_fas" "queue 12 sbuf ck_ring" "pool 12 openmp"; do
+    # (bench/peers.h) measured in the same run, so present in it. (prints,
+    # spinner, bank and atomics have no peer; their CSVs name their unit.)
+    for spec in "counter 16 slots ck_fas" "queue 12 sbuf ck_ring" "pool 12 openmp" \
+        "prints 9" "spinner 5" "bank 6" "atomics 15"; do
         set -- $spec
         lab=$1 rows=$2
         shift 2
@@ -484,9 +486,9 @@ test_bench() {
         if awk -F, -v rows="$rows" '/^#/ { next } !header++ { ok = $0 == "series,threads,median,low,high"; next }
                  NF != 5 || $4 > $3 || $3 > $5 { ok = 0 } { n++ } END { exit !(ok && n >= rows) }' "$csv" &&
             (for peer in "$@"; do grep -q "^$peer,2," "$csv" || exit 1; done); then
-            ok "bench_$lab --csv writes its table, peers too ($*)"
+            ok "bench_$lab --csv writes its table${*:+, peers too ($*)}"
         else
-            bad "bench_$lab --csv writes its table, peers too ($*)" "$csv"
+            bad "bench_$lab --csv writes its table${*:+, peers too ($*)}" "$csv"
         fi
     done
     check "scripts/bench.sh --help" scripts/bench.sh --help
