@@ -82,7 +82,7 @@ for lab in "$@"; do
         awk -v run="$out" '
             /^<!-- bench: begin -->$/ {
                 print; print ""
-                while ((getline line < run) > 0) print "    " line
+                while ((getline line < run) > 0) print (line == "" ? "" : "    " line)
                 print ""; skip = 1; next
             }
             /^<!-- bench: end -->$/ { skip = 0 }
