@@ -78,13 +78,24 @@ passed=$(awk -F "$tab" '$3 == "pass"' "$records" | grep -c .)
 # field): cleaned, then JSON's or XML's escapes; a tab still separates the
 # fields, \037 the logs.
 escaped=$(mktemp) || exit 2
+E=$(printf '\002')
 trap 'rm -f "$escaped"' EXIT
 tr -d '\000-\010\013-\036\177\r' <"$records" | iconv -c -f UTF-8 -t UTF-8 2>/dev/null |
     if [ "$format" = junit ]; then
         sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'
     else
         sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'
-    fi >"$escaped"
+    fi |
+    # read with IFS=tab takes two tabs in a row as one (a tab is white
+    # space to it) and drops a leading empty field: an empty field is
+    # written as E (\002, which the tr above removed from the data), and
+    # unmarked after each read.
+    awk -F "$tab" -v OFS="$tab" -v e="$E" '{ for (i = 1; i <= NF; i++) if ($i == "") $i = e; print }' \
+        >"$escaped"
+unmark() { # the fields as read: empty again where they were
+    lab=${lab#"$E"} ex=${ex#"$E"} verdict=${verdict#"$E"} reason=${reason#"$E"}
+    hint=${hint#"$E"} where=${where#"$E"} logs=${logs#"$E"}
+}
 
 # ---- json ------------------------------------------------------------------
 if [ "$format" = json ]; then
@@ -92,6 +103,7 @@ if [ "$format" = json ]; then
         "$passed" "$total"
     sep=""
     while IFS=$tab read -r lab ex verdict reason hint where logs; do
+        unmark
         v=fail
         [ "$verdict" = pass ] && v=pass
         printf '%s\n  {"lab": "%s", "exercise": "%s", "verdict": "%s", "category": "%s",' \
@@ -120,6 +132,7 @@ if [ "$format" = gradescope ]; then
     printf ' "output": "racelab: %d of %d exercises pass", "tests": [' "$passed" "$total"
     sep=""
     while IFS=$tab read -r lab ex verdict reason hint where logs; do
+        unmark
         if [ "$verdict" = pass ]; then
             score=1 status=passed said="PASS"
         else
@@ -139,6 +152,7 @@ if [ "$format" = tap ]; then
     echo "1..$total"
     n=0
     while IFS=$tab read -r lab ex verdict reason hint where logs; do
+        unmark
         n=$((n + 1))
         if [ "$verdict" = pass ]; then
             echo "ok $n - $lab${ex:+/$ex}"
@@ -174,7 +188,8 @@ for lab in $(cut -f1 "$escaped" | awk '!seen[$0]++'); do
     f=$(printf '%s\n' "$rows" | awk -F "$tab" '$3 != "pass"' | grep -c .)
     printf '  <testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="0">\n' \
         "$lab" "$n" "$f"
-    printf '%s\n' "$rows" | while IFS=$tab read -r _lab ex verdict reason hint where logs; do
+    printf '%s\n' "$rows" | while IFS=$tab read -r lab ex verdict reason hint where logs; do
+        unmark
         printf '    <testcase classname="%s" name="%s"' "${name:+$xname.}$lab" \
             "$lab/${ex:-(the lab)}"
         if [ "$verdict" = pass ]; then

@@ -95,6 +95,39 @@ assert len(results) == 4 and all(re.match(r"not ok \d - counter/\w+ # \S", l) fo
         ok "$name"
     fi
 done
+# And where every exercise passes: a passing record has empty fields (no
+# reason, no where), which must stay empty, not shift the others.
+for format in json junit tap; do
+    name="make check FORMAT=$format on the references: 4 exercises, 4 passed"
+    log=$logs/format_check_pass_$format.log
+    $MAKE -s --no-print-directory check LAB=counter IMPL=solutions FORMAT=$format \
+        >"$log.out" 2>"$log"
+    rc=$?
+    case $format in
+    json) parse='import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["total"] == 4 and r["passed"] == 4, r
+for e in r["exercises"]:
+    assert e["verdict"] == "pass" and e["reason"] == "" and e["where"] == "", e
+    assert e["hint"].startswith("TODO(lab 1)"), e
+    assert e["logs"]["explore"].startswith("build/check/solutions/"), e' ;;
+    junit) parse='import xml.etree.ElementTree as ET, sys
+root = ET.parse(sys.argv[1]).getroot()
+assert root.get("tests") == "4" and root.get("failures") == "0", root.attrib
+assert len(root.findall("./testsuite/testcase")) == 4 and not root.findall(".//failure")' ;;
+    tap) parse='import sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[:2] == ["TAP version 13", "1..4"] and lines[2:] == ["ok %d - counter/%s" % (i + 1, x)
+    for i, x in enumerate(l.split("/")[1] for l in lines[2:])], lines' ;;
+    esac
+    if [ $rc != 0 ]; then
+        bad "$name (exit $rc)" "$log"
+    elif ! python3 -c "$parse" "$log.out" >>"$log" 2>&1; then
+        bad "$name" "$log.out"
+    else
+        ok "$name"
+    fi
+done
 name="make check FORMAT=yaml: one line, exit 2"
 log=$logs/format_check_bad.log
 FORMAT=yaml MAKE=$MAKE scripts/check.sh labs counter >"$log" 2>&1
