@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     struct counter_strategy strategies[MAX_STRATEGIES];
     int nstrategies = 0;
     for (const struct counter_strategy *s = counter_strategies;
-         s->name && nstrategies < MAX_STRATEGIES - 1; s++)
+         s->name && nstrategies < MAX_STRATEGIES - 2; s++) /* room for the 2 peers */
         strategies[nstrategies++] = *s;
     const int first_peer = nstrategies, slots = nstrategies;
     strategies[nstrategies++] = peer_slots;

@@ -11,7 +11,8 @@
  *
  * A ring's size is a power of two and holds one item less: the smallest
  * that holds the capacity asked for, so it may hold more (1024 asks for a
- * ring of 2048). Only put and get (queue.h: a peer's table).
+ * ring of 2048, which holds 2047): the peer gets the larger ring, never
+ * the smaller. Only put and get (queue.h: a peer's table).
  */
 #include "peers.h"
 #include "racelab.h"
@@ -29,6 +30,10 @@ struct ck_peer {
 
 static void *ck_create(long capacity)
 {
+    if (capacity < 1 || capacity > QUEUE_MAX_CAPACITY) {
+        errno = EINVAL;
+        return NULL;
+    }
     unsigned size = 2;
     while (size < (unsigned long)capacity + 1)
         size *= 2;

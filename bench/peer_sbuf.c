@@ -28,6 +28,10 @@ struct sbuf {
 
 static void *sbuf_create(long capacity)
 {
+    if (capacity < 1 || capacity > QUEUE_MAX_CAPACITY) {
+        errno = EINVAL;
+        return NULL;
+    }
     struct sbuf *sp = calloc(1, sizeof *sp);
     if (!sp)
         return NULL;

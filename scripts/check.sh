@@ -126,7 +126,7 @@ busy() {
     busy_what=$1
     shift
     if [ -z "$live" ]; then
-        "$@" 9>&-
+        "$@" 8>&- 9>&-
         return
     fi
     # The ticker ignores Ctrl-C (a background job of a script does): it
@@ -140,7 +140,7 @@ busy() {
         done
     ) &
     busy_ticker=$!
-    "$@" 9>&-
+    "$@" 8>&- 9>&-
     busy_rc=$?
     busy_stop
     return $busy_rc

@@ -40,6 +40,7 @@
 # shellcheck disable=SC2086
 set -u
 cd "$(dirname "$0")/.." || exit 2
+self=$(pwd)/scripts/detectors.sh # $0 is relative to where it was started
 out=build/detectors
 jobfile=$out/jobs
 
@@ -427,7 +428,7 @@ rm -f "$valjobs"
 n=$(grep -c . "$jobfile")
 t0=$(date +%s)
 [ -t 2 ] && printf 'detectors: %s runs, %s at once (timeout %s s each)...\n' "$n" "$jobs" "$secs" >&2
-seq 1 "$n" | xargs -P "$jobs" -n 1 sh "$0" --run-job
+seq 1 "$n" | xargs -P "$jobs" -n 1 sh "$self" --run-job
 t1=$(date +%s)
 
 # The CSV: one line per run (or per n/a), with its log; each field in

@@ -151,8 +151,16 @@ KIT_PARTS="Makefile include src runtime tests scripts descriptions sanitizers la
 # build/ seeds it, times kept, so make rebuilds nothing that is up to date.
 prepare() {
     k=$1
+    # Emptied first: only a kit this script made (its mark), or an empty
+    # folder, never something else named by mistake (--prepare .).
+    if [ -d "$k" ] && [ ! -f "$k/.racelab-kit" ] && [ -n "$(ls -A "$k" 2>/dev/null)" ]; then
+        say "$me: $k is not empty and not a kit made by $me: not emptied"
+        return 1
+    fi
+    case $top/ in "$(abs "$k")"/*) say "$me: $k holds the kit itself"; return 1 ;; esac
     rm -rf "$k"
     mkdir -p "$k" || return 1
+    : >"$k/.racelab-kit"
     parts=""
     for p in $KIT_PARTS config.mak; do [ -e "$top/$p" ] && parts="$parts $p"; done
     # shellcheck disable=SC2086 # a list of names
@@ -309,9 +317,9 @@ find_lab() {
 
 # grade_one SUBMISSION OUTDIR: one student, results into OUTDIR; hidden
 # from its sandbox: the folders beside OUTDIR and SUBMISSION, the kit.
-grade_one() {
+grade_one() { # SUBMISSION OUTDIR [NAME]: NAME, the queue's unique one in a class
     sub=$1 o=$2
-    name=$(basename "$sub")
+    name=${3:-$(basename "$sub")}
     name=${name%.tar.gz}
     name=${name%.tgz}
     name=${name%.zip}
@@ -398,9 +406,10 @@ grade_one() {
         function q(x) { gsub(/"/, "\"\"", x); return "\"" x "\"" }
         BEGIN { print "student,lab,exercise,verdict,reason" }
         { print q(s) "," q($1) "," q($2) "," q($3) "," q($4) }' "$rows" >"$o/results.csv"
-    "$top/scripts/report.sh" junit "$rows" "$name" >"$o/junit.xml"
-    RACELAB_TIME=$((end - started)) "$top/scripts/report.sh" gradescope "$rows" "$name" \
-        >"$o/results.json"
+    # From OUTDIR: the rows name the logs as logs/..., copied out above.
+    (cd "$o" && "$top/scripts/report.sh" junit "$rows" "$name") >"$o/junit.xml"
+    (cd "$o" && RACELAB_TIME=$((end - started)) "$top/scripts/report.sh" gradescope "$rows" \
+        "$name") >"$o/results.json"
     p=$(awk -F "$tab" '$3 == "pass"' "$rows" | grep -c .)
     n=$(grep -c . "$rows")
     others=$(awk -F "$tab" '$3 != "pass" && $3 != "fail" { print $3 }' "$rows" | sort | uniq -c |
@@ -417,7 +426,7 @@ grade_one() {
 # ("VERDICT<TAB>reason") when the run was stopped.
 run_sandboxed() {
     copy=$1
-    hide="$top $kit $(dirname "$(abs "$2")") $(dirname "$3") ${HOME:-}"
+    subdir=$(dirname "$(abs "$2")") outdir=$(dirname "$3")
     nproc_limit=512
     if [ -z "$root" ]; then
         # Not root: the limit counts all our processes; leave room for them.
@@ -437,10 +446,11 @@ prlimit
 --nproc=$nproc_limit
 --
 $(as_slot)"
-    # shellcheck disable=SC2086 # a list of folders
+    # Hidden: the kit, its tree, the submissions, the results, $HOME (each
+    # one argument: a path may hold spaces).
     [ "$use_sandbox" = yes ] && argv="$argv
 bwrap
-$(sandbox_args "$copy" $hide)"
+$(sandbox_args "$copy" "$top" "$kit" "$subdir" "$outdir" "${HOME:-}")"
     argv="$argv
 env
 -i
@@ -565,10 +575,18 @@ fi
 subs=$(abs "$subs")
 out=$(abs "${out:-$top/build/grade}")
 case $out/ in "$subs"/*) usage "OUT=$out is inside SUBMISSIONS" ;; esac
+case $subs/ in "$out"/*) usage "SUBMISSIONS=$subs is inside OUT=$out" ;; esac
+case $top/ in "$out"/*) usage "OUT=$out holds the kit itself" ;; esac
+# OUT is emptied first: only a folder this script made (its mark), or an
+# empty one, never something else someone named by mistake.
+if [ -d "$out" ] && [ ! -f "$out/.racelab-grade" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+    usage "OUT=$out is not empty and not a make grade result: not emptied"
+fi
 [ -w "$(dirname "$out")" ] || mkdir -p "$out" || exit 2
 echo "racelab grade: $subs (labs: $(echo $labs); $jobs at a time; sandbox: $use_sandbox)"
 rm -rf "$out"
 mkdir -p "$out/students" || exit 2
+: >"$out/.racelab-grade"
 kit=$out/kit
 prepare "$kit" || exit 1
 default_time
@@ -597,7 +615,7 @@ worker() { # SLOT
     slot=$1
     while k=$(next) && [ -n "$k" ]; do
         line=$(sed -n "${k}p" "$out/queue.tsv")
-        grade_one "${line#*"$tab"}" "$out/students/${line%%"$tab"*}" ||
+        grade_one "${line#*"$tab"}" "$out/students/${line%%"$tab"*}" "${line%%"$tab"*}" ||
             echo "  ${line%%"$tab"*}: could not be graded" >>"$out/errors"
     done
 }

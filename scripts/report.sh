@@ -209,7 +209,10 @@ for lab in $(cut -f1 "$escaped" | awk '!seen[$0]++'); do
         done <<EOF_LOGS
 $(printf '%s\n' "$logs" | tr "$us" '\n')
 EOF_LOGS
-        if [ -n "$last" ] && [ -r "$last" ]; then
+        # Only a log under here: a record is the student's to write in
+        # make grade's copy, and must not make the report read elsewhere.
+        case $last in /* | *..*) last="" ;; esac
+        if [ -n "$last" ] && [ -f "$last" ] && [ ! -L "$last" ]; then
             printf -- '---- the last lines of %s ----\n' "$(xa "$last")"
             tail_of "$last"
         fi

@@ -83,7 +83,8 @@ void queue_locked_destroy(struct queue_locked *q)
  * queue fills or empties on nearly every item, a queue that slept at once
  * spent its time in wake-ups: at capacity 4, 2 producers and 2 consumers
  * on two CPUs moved 0.04 M items/s with 1.8 context switches per item,
- * against 0.6 M with it (bench_queue, table 3; docs/queue.md). Only a
+ * some ten times less than with it (bench_queue's table 3 has the
+ * numbers; docs/queue.md). Only a
  * speed-up: the while loop around the wait still decides, so the queue
  * is just as correct without it. Called and returns with the lock held.
  */
