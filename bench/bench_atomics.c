@@ -362,18 +362,10 @@ int main(int argc, char **argv)
         }
     }
     if (csv) {
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "bench_atomics: cannot write %s\n", csv);
-            rl_exit(1);
-        }
-        fprintf(f, "# million gets or adds per second\nseries,threads,median,low,high\n");
+        FILE *f = rl_csv_open(csv, "million gets or adds per second");
         csv_rows(f, once, NONCE, r);
         csv_rows(f, adds, NADDS, r);
-        if (fclose(f) != 0) {
-            fprintf(stderr, "bench_atomics: cannot write %s\n", csv);
-            rl_exit(1);
-        }
+        rl_csv_close(f, csv);
     }
 
     int nwrong = print_table("once: gets of a built config", "", once, NONCE, r, 2);

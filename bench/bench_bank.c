@@ -43,12 +43,7 @@ static double rates[NSTRATEGIES][NCOUNTS][MAX_REPS];
  * that made or lost money. */
 static void write_csv(const char *path, long threads, int reps, char wrong[][96])
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bench_bank: cannot write %s\n", path);
-        rl_exit(1);
-    }
-    fprintf(f, "# million transfers per second\nseries,threads,median,low,high\n");
+    FILE *f = rl_csv_open(path, "million transfers per second");
     for (int i = 0; i < NSTRATEGIES; i++) {
         if (wrong[i][0])
             continue;
@@ -58,10 +53,7 @@ static void write_csv(const char *path, long threads, int reps, char wrong[][96]
                     m / 1e6, lo / 1e6, hi / 1e6);
         }
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "bench_bank: cannot write %s\n", path);
-        rl_exit(1);
-    }
+    rl_csv_close(f, path);
 }
 
 int main(int argc, char **argv)

@@ -44,12 +44,7 @@ static const struct {
 static void write_csv(const char *path, const struct counter_strategy *strategies, int n,
                       double rates[][NCOUNTS][100], int reps, char wrong[][96])
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bench_counter: cannot write %s\n", path);
-        rl_exit(1);
-    }
-    fprintf(f, "series,threads,median,low,high\n");
+    FILE *f = rl_csv_open(path, NULL);
     for (int i = 0; i < n; i++) {
         if (wrong[i][0])
             continue;
@@ -59,10 +54,7 @@ static void write_csv(const char *path, const struct counter_strategy *strategie
                     m / 1e6, lo / 1e6, hi / 1e6);
         }
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "bench_counter: cannot write %s\n", path);
-        rl_exit(1);
-    }
+    rl_csv_close(f, path);
 }
 
 /* racelab's strategy against its peer, at each thread count: the ratios,

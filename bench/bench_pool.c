@@ -236,21 +236,13 @@ int main(int argc, char **argv)
     double seq = cell(seq_secs, r, NULL, NULL);
 
     if (csv) {
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "bench_pool: cannot write %s\n", csv);
-            rl_exit(1);
-        }
-        fprintf(f, "# numbers checked per second\nseries,threads,median,low,high\n");
+        FILE *f = rl_csv_open(csv, "numbers checked per second");
         for (int m = 0; m < NSERIES; m++)
             for (int w = 0; w < NCOUNTS && med[m][w] > 0; w++)
                 fprintf(f, "%s,%d,%.2f,%.2f,%.2f\n", modes[m], worker_counts[w],
                         POOL_BOOK_COUNT / med[m][w], POOL_BOOK_COUNT / hi[m][w],
                         POOL_BOOK_COUNT / lo[m][w]);
-        if (fclose(f) != 0) {
-            fprintf(stderr, "bench_pool: cannot write %s\n", csv);
-            rl_exit(1);
-        }
+        rl_csv_close(f, csv);
     }
 
     printf("pool benchmark: %s, median of %ld interleaved rounds, %ld CPUs for this process\n",

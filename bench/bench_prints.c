@@ -71,12 +71,7 @@ static double run_to_null(const struct prints_strategy *s, int nworkers, long re
  * strategy whose output was wrong. */
 static void write_csv(const char *path, int n, char wrong[][280])
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bench_prints: cannot write %s\n", path);
-        rl_exit(1);
-    }
-    fprintf(f, "# million records per second\nseries,threads,median,low,high\n");
+    FILE *f = rl_csv_open(path, "million records per second");
     for (int i = 0; i < n; i++) {
         if (wrong[i][0])
             continue;
@@ -86,10 +81,7 @@ static void write_csv(const char *path, int n, char wrong[][280])
                     m / 1e6, lo / 1e6, hi / 1e6);
         }
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "bench_prints: cannot write %s\n", path);
-        rl_exit(1);
-    }
+    rl_csv_close(f, path);
 }
 
 int main(int argc, char **argv)

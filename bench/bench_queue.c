@@ -383,12 +383,7 @@ int main(int argc, char **argv)
     const int r = (int)reps;
 
     if (csv) {
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "bench_queue: cannot write %s\n", csv);
-            rl_exit(1);
-        }
-        fprintf(f, "series,threads,median,low,high\n");
+        FILE *f = rl_csv_open(csv, NULL);
         for (int s = 0; s < NSERIES && t1; s++)
             for (int k = 0; k < NSHAPES && !wrong[s][0]; k++) {
                 if (shape[k][s] < 0)
@@ -396,10 +391,7 @@ int main(int argc, char **argv)
                 double lo, hi, m = rate(&cells[shape[k][s]], r, &lo, &hi);
                 fprintf(f, "%s,%d,%.2f,%.2f,%.2f\n", series_name[s], sides[k], m, lo, hi);
             }
-        if (fclose(f) != 0) {
-            fprintf(stderr, "bench_queue: cannot write %s\n", csv);
-            rl_exit(1);
-        }
+        rl_csv_close(f, csv);
     }
 
     int nwrong = 0;

@@ -141,23 +141,14 @@ int main(int argc, char **argv)
             }
 
     if (csv) {
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "bench_spinner: cannot write %s\n", csv);
-            rl_exit(1);
-        }
-        fprintf(f, "# milliseconds from slow()'s return to the spinner's stop\n"
-                   "series,threads,median,low,high\n");
+        FILE *f = rl_csv_open(csv, "milliseconds from slow()'s return to the spinner's stop");
         for (int i = 0; i < NMODES; i++) {
             if (m[i].wrong[0])
                 continue;
             double lo, hi, med = rl_median(m[i].stop_ms, 2 * r, &lo, &hi);
             fprintf(f, "%s,%d,%.2f,%.2f,%.2f\n", spinner_modes[i], mode_threads(i), med, lo, hi);
         }
-        if (fclose(f) != 0) {
-            fprintf(stderr, "bench_spinner: cannot write %s\n", csv);
-            rl_exit(1);
-        }
+        rl_csv_close(f, csv);
     }
 
     printf("  %-8s  %-29s  %-24s  %s\n", "mode", "stop after slow(), ms: median",

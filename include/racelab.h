@@ -201,6 +201,14 @@ int64_t rl_now_ns(void);
  * reports of its rounds. */
 double rl_median(const double *v, int n, double *lo, double *hi);
 
+/* A benchmark's table for scripts/plot.sh (--csv FILE): opens path and
+ * writes "# UNIT" (when unit is not NULL: the y axis, if not million
+ * operations per second) and the header "series,threads,median,low,high";
+ * the rows are the caller's. A file that cannot be opened or written is
+ * "prog: cannot write PATH" and exit 1. */
+FILE *rl_csv_open(const char *path, const char *unit);
+void rl_csv_close(FILE *f, const char *path);
+
 /* The body of one worker: index is 0 .. nthreads-1. */
 typedef void rl_worker_fn(int index, void *arg);
 

@@ -577,6 +577,25 @@ double rl_median(const double *v, int n, double *lo, double *hi)
     return m;
 }
 
+FILE *rl_csv_open(const char *path, const char *unit)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || (unit && fprintf(f, "# %s\n", unit) < 0) ||
+        fprintf(f, "series,threads,median,low,high\n") < 0) {
+        fprintf(stderr, "%s: cannot write %s\n", progname, path);
+        rl_exit(1);
+    }
+    return f;
+}
+
+void rl_csv_close(FILE *f, const char *path)
+{
+    if (ferror(f) | (fclose(f) != 0)) {
+        fprintf(stderr, "%s: cannot write %s\n", progname, path);
+        rl_exit(1);
+    }
+}
+
 double rl_run_workers(int nthreads, rl_worker_fn *fn, void *arg)
 {
     if (nthreads < 1 || nthreads > RL_MAX_THREADS)

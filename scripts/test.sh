@@ -491,6 +491,13 @@ test_bench() {
             bad "bench_$lab --csv writes its table${*:+, peers too ($*)}" "$csv"
         fi
     done
+    log=$(logname "bench csv unwritable")
+    build/release/solutions/bench_counter --quick --csv /nonexistent/counter.csv >/dev/null 2>"$log"
+    if [ $? = 1 ] && [ "$(cat "$log")" = "bench_counter: cannot write /nonexistent/counter.csv" ]; then
+        ok "bench_counter --csv into a folder that is not there: one line, exit 1"
+    else
+        bad "bench_counter --csv into a folder that is not there: one line, exit 1" "$log"
+    fi
     check "scripts/bench.sh --help" scripts/bench.sh --help
     # make bench-docs writes a run, with its conditions, into the page's
     # block (here into a copy of docs/), and the ratios racelab / peer.

@@ -192,5 +192,21 @@ for args in "--bogus" "--jobs x $subs" "" "--labs nolab $subs"; do
         sh -c "[ $rc = 2 ] && [ \$(wc -l <'$log') = 1 ] && grep -q '^grade: ' '$log'"
 done
 
+# OUT is emptied before a class is graded: never a folder grade.sh did not
+# make (a mistyped OUT=. would have been the repo), nor one holding the
+# submissions.
+mine=$area/not-a-result
+mkdir -p "$mine"
+echo "keep me" >"$mine/precious"
+log=$logs/out-guard.log
+scripts/grade.sh --labs counter --out "$mine" "$subs" >"$log" 2>&1
+rc=$?
+expect "--out on a folder it did not make: one line, exit 2, the folder kept" "$log" \
+    sh -c "[ $rc = 2 ] && [ \$(wc -l <'$log') = 1 ] && [ -f '$mine/precious' ]"
+scripts/grade.sh --labs counter --out "$area" "$subs" >"$log" 2>&1
+rc=$?
+expect "--out holding the submissions: one line, exit 2, nothing removed" "$log" \
+    sh -c "[ $rc = 2 ] && [ \$(wc -l <'$log') = 1 ] && [ -d '$subs' ] && [ -f '$mine/precious' ]"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
