@@ -88,6 +88,10 @@ ifdef DEPS_ERROR
 $(error $(DEPS_ERROR))
 endif
 endif
+# A goal that needs no sanitizer compiler keeps the one last probed.
+ifndef SAN_CC
+-include build/san-cc.mk
+endif
 SAN_CC ?= clang
 
 CC_release := $(CC)

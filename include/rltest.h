@@ -87,6 +87,11 @@ bool rltest_run_watched(void (*fn)(void *arg), void *arg, long (*progress)(void 
  * counts up (relaxed) as it moves: rounds done, items moved. */
 long rltest_count_progress(void *arg);
 
+/* n, or under RACELAB_LIGHT=1 (make test's valgrind run) a tenth of it,
+ * at least 1: memcheck looks for bad accesses and leaks, which need no
+ * million interleavings, and runs some fifty times slower. */
+long rltest_light(long n);
+
 /* Waiting for a thread to block, so a test can control the schedule
  * ("the getter is waiting; now set the future"):
  *   rltest_blocking_watch(true) installs an rl_fuzz hook (fuzzing must be

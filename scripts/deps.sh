@@ -144,13 +144,18 @@ if [ $want_peers = 1 ] && ! have_header ck_ring.h; then
     say "libck-dev is still missing; the benchmarks cannot be built."
     echo "DEPS_ERROR := libck-dev is missing"
 fi
+# The sanitizer compiler, when a goal needs one: also kept in
+# build/san-cc.mk, which the Makefile reads when a goal that needs none
+# (make, make bench) runs. Naming another compiler there would change the
+# sanitizer builds' remembered flags, and the next make check would
+# rebuild them all.
 if [ $want_clang = 0 ]; then
-    echo "SAN_CC := cc"
+    :
 elif command -v clang >/dev/null 2>&1 && tsan_links clang; then
-    echo "SAN_CC := clang"
+    echo "SAN_CC := clang" | tee build/san-cc.mk
 elif tsan_links gcc; then
     say "clang's ThreadSanitizer could not be had: the sanitizer builds use gcc's -fsanitize=thread instead."
-    echo "SAN_CC := gcc"
+    echo "SAN_CC := gcc" | tee build/san-cc.mk
 else
     say "neither clang nor gcc can build a ThreadSanitizer program here."
     echo "DEPS_ERROR := no compiler with -fsanitize=thread"

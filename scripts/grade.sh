@@ -499,6 +499,15 @@ EOF_ARGS
         grep -q -e 'File size limit exceeded' -e 'Error 153' "$copy/build/check.out"; }; then
         cause="output-limit${tab}a file it wrote grew past $fsize MB (output without end?)"
     fi
+    # A fork bomb can fill the process limit between two of the guard's
+    # looks, so that the grader itself cannot start a process and stops
+    # (dash: "Cannot fork"; make and others: "Resource temporarily
+    # unavailable"): the same verdict as the guard's.
+    if [ -z "$cause" ] && [ $rc != 0 ] &&
+        grep -Eq -e '^scripts/check\.sh: [0-9]+: Cannot fork$' \
+            -e '^make(\[[0-9]+\])?: v?fork: Resource temporarily unavailable' "$copy/build/check.out"; then
+        cause="resource-limit${tab}more than $procs processes at once (a fork bomb?)"
+    fi
     # Nothing of this student's left running (a zombie is not running: the
     # sandbox's init, orphaned, waits a moment for the machine's to reap it).
     if [ -n "$root" ]; then

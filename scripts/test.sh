@@ -14,8 +14,7 @@
 #   exercises   the shipped exercises all fail `make check`, with a TODO hint
 #   mutants     the grader rejects each plausible wrong fix and accepts each
 #               correct alternative in tests/mutants/ (in a whole run, one
-#               per lab, exercise and verdict; alone, or with
-#               RACELAB_ALL_MUTANTS=1, every one)
+#               per lab; alone, or with RACELAB_ALL_MUTANTS=1, every one)
 #   tsan        `make tsan`: races for the specimens, none for the solutions
 #   detectors   `make detectors LAB=counter`: the matrix (docs/detectors.md)
 #   bench       every benchmark runs
@@ -87,7 +86,7 @@ cmocka() {
 
 # need TARGET...: builds what a section runs (a no-op after `build`).
 need() {
-    log=$logs/need.log
+    log=$logs/need_${current:-all}.log
     $MAKE -s -j"$JOBS" WERROR=1 "$@" >"$log" 2>&1 || bad "build: $*" "$log"
 }
 
@@ -150,7 +149,9 @@ test_explorer() {
     cmocka "explorer (deadlock, lost wake-up, livelock, crash, virtual time, replay)" \
         build/explore/test_explorer
     for lab in $EXPLORE_LABS; do
-        check "explorer: every schedule of lab $lab's reference is right" \
+        # (In a whole run, the solutions section's make check runs every
+        # scenario of the references: judge 0 of each exercise.)
+        [ -n "$all" ] || check "explorer: every schedule of lab $lab's reference is right" \
             build/explore/solutions/explore_$lab --quiet
         log=$logs/explore_labs_$lab.log
         build/explore/labs/explore_$lab --quiet >"$log" 2>&1
@@ -270,17 +271,21 @@ test_valgrind() {
             RACELAB_LIGHT=1 valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=$kinds build/release/solutions/test_$lab
     done
-    # The programs too, as a student runs them: every strategy but the
-    # specimen, with the MEMCHECK arguments of descriptions/LAB.mk (runs separated
-    # by ';'), the amplifier on where the program has one.
+    # The programs too, as a student runs them, with the MEMCHECK arguments
+    # of descriptions/LAB.mk (runs separated by ';'), the amplifier on
+    # where the program has one: every mode (-m: each is the kit's own
+    # code), but of the strategies (-s: the exercises' functions, which
+    # their tests above ran under memcheck) only the first that is not
+    # the specimen, for the program around them.
     echo "$TABLE" | while IFS='|' read -r lab case program option _demo memcheck _s _sh _r _sa hasfuzz _rest; do
         [ "$case" = - ] && case=""
         bin=build/release/solutions/$program
         fuzz=""
         [ "$hasfuzz" = yes ] && fuzz="--fuzz --seed 1"
         # shellcheck disable=SC2086 # case is one word or none
-        $bin $case --list | while IFS=$(printf '\t') read -r s role _file; do
-            [ "$role" = specimen ] && continue
+        $bin $case --list | awk -F '\t' -v opt="$option" '
+            $2 != "specimen" && (opt != "-s" || !n++)' |
+        while IFS=$(printf '\t') read -r s role _file; do
             echo "$memcheck" | tr ';' '\n' | while read -r args; do
                 # shellcheck disable=SC2086 # lists of words
                 check "solutions: $program ${case:+$case }$option $s $args under valgrind memcheck" \
@@ -334,17 +339,27 @@ test_mutants() {
     # computing (a hang is caught by a 5 s watch). Each builds into its own
     # directory; verdicts do not rest on timing, so running side by side
     # changes nothing but the wall time.
-    # In a whole `make test`, a sample: the first mutant (by name) of each
-    # lab, exercise and verdict, so every exercise is seen rejecting a wrong
-    # fix and accepting a right one, within the suite's five minutes; `make
+    # In a whole `make test`, a sample of one mutant per lab, wrong fixes
+    # and right ones in turn (labs by name: atomics's first wrong fix,
+    # bank's first right one, ...; each the first by name, a lab without
+    # one of its turn giving its other), so that the grader is seen both
+    # rejecting and accepting, within the suite's five minutes; `make
     # test-mutants` (and .ci/run, after make test) grades every one.
     if [ -n "$all" ] && [ -z "${RACELAB_ALL_MUTANTS:-}" ]; then
         mutants=$(for patch in tests/mutants/*/*.patch; do
-            printf '%s %s %s\n' "$(dirname "$patch")/$(sed -n 's/^Exercise: //p' "$patch")" \
-                "$(sed -n 's/^Expect: //p' "$patch")" "$patch"
-        done | awk '!seen[$1 " " $2]++ { print $3 }')
+            printf '%s %s\n' "$(sed -n 's/^Expect: //p' "$patch")" "$patch"
+        done | awk '
+            { lab = $2; sub(/\/[^\/]*$/, "", lab) }
+            !(lab in turn) { turn[lab] = (n++ % 2 == 0) ? "FAIL" : "PASS"; order[n] = lab }
+            !((lab, $1) in first) { first[lab, $1] = $2 }
+            END {
+                for (i = 1; i <= n; i++) {
+                    lab = order[i]; v = turn[lab]
+                    print ((lab, v) in first) ? first[lab, v] : first[lab, v == "FAIL" ? "PASS" : "FAIL"]
+                }
+            }')
         echo "  (a sample: $(echo "$mutants" | wc -l) of $(ls tests/mutants/*/*.patch | wc -l)" \
-            "mutants, one per lab, exercise and verdict; make test-mutants grades all)"
+            "mutants, one per lab, wrong and right fixes in turn; make test-mutants grades all)"
     else
         mutants=$(ls tests/mutants/*/*.patch)
     fi
@@ -396,6 +411,10 @@ test_tsan() {
     # verdict, and reports unless RACE is none); everything else has no
     # report and the verdict ok. The rows: build/tsan/IMPL/demo.tsv,
     #   lab|case|strategy|role|file|reports|verdict|exit status
+    # (The shipped labs' run, below, goes beside it: each waits on its
+    # programs' sleeps as much as it computes.)
+    $MAKE -s tsan IMPL=labs >"$logs/tsan_labs.log" 2>&1 &
+    labs_pid=$!
     log=$logs/tsan_solutions.log
     $MAKE -s tsan IMPL=solutions >"$log" 2>&1
     rc=$?
@@ -425,7 +444,7 @@ test_tsan() {
     done
     # What a student sees first: the shipped labs, short, with the log named.
     log=$logs/tsan_labs.log
-    $MAKE -s tsan IMPL=labs >"$log" 2>&1
+    wait $labs_pid
     rc=$?
     lines=$(grep -cv '^  \(CC\|LINK\) ' "$log")
     [ $rc = 0 ] && ok "make tsan exits 0 after showing races" || bad "make tsan exits 0 after showing races" "$log"
@@ -554,29 +573,86 @@ test_grade() {
 
 # ---- run them ------------------------------------------------------------
 
-# Valgrind takes a core for minutes: in a whole run it goes in the
-# background beside the grader's sections (whose verdicts do not rest on
-# timing), and its lines are shown when they are done.
-valgrind_pid=""
-for s in "$@"; do
-    if [ "$s" = valgrind ] && [ -n "$all" ]; then
-        (test_valgrind >"$logs/valgrind.out" 2>&1) &
-        valgrind_pid=$!
-        continue
-    fi
-    if [ "$s" = tsan ] && [ -n "$valgrind_pid" ]; then
-        section "valgrind memcheck (ran in the background)"
-        wait $valgrind_pid
-        cat "$logs/valgrind.out"
-        valgrind_pid=""
-    fi
-    section "$s"
-    test_$s
-done
-if [ -n "$valgrind_pid" ]; then
-    section "valgrind memcheck (ran in the background)"
-    wait $valgrind_pid
-    cat "$logs/valgrind.out"
+# A section alone (make test-SECTION) prints as it goes. A whole run
+# builds first, then runs the other sections side by side: those that
+# mostly wait (on sleeps, pipes, terminals: runtime, specimens, programs)
+# one after another in a lane of their own, the rest up to two at a time
+# beside them, the most CPU first. Each section's lines go to
+# build/test/section_NAME.out and are shown whole, in the order below,
+# as soon as the sections before it are. No verdict rests on timing (the
+# suite passes pinned to one CPU), so running side by side changes
+# nothing but the wall time. format reads make check's logs of the
+# solutions and exercises sections, so it waits for them.
+run_section() { # SECTION
+    current=$1
+    test_$1
+}
+if [ -z "$all" ]; then
+    for s in "$@"; do
+        section "$s"
+        run_section "$s"
+    done
+else
+    section build
+    run_section build
+    light="runtime specimens programs tsan"
+    heavy="valgrind solutions exercises mutants grader explorer grade format detectors bench"
+    order="$light $heavy"
+    [ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $SECTIONS | tr ' ' '\n' | grep -vx build | sort)" ] ||
+        { echo "test.sh: the sections' lanes do not list every section" >&2; exit 2; }
+    after_format="solutions exercises"
+    slots=${RACELAB_TEST_SLOTS:-2}
+    for s in $order; do rm -f "$logs/section_$s.done"; done
+    done_() { [ -f "$logs/section_$1.done" ]; }
+    start() { # SECTION
+        (
+            t0=$(date +%s)
+            run_section "$1" >"$logs/section_$1.out" 2>&1
+            # The CPU time its processes took, user and system, in seconds.
+            # (times into a file: in a pipe or $(...) it would run in a
+            # child of its own, which has no children.)
+            times >"$logs/section_$1.times"
+            cpu=$(awk 'function s(t) { split(t, a, "m"); return a[1] * 60 + a[2] }
+                NR == 2 { printf "%.0f", s($1) + s($2) }' "$logs/section_$1.times")
+            echo "$t0 $(date +%s) $cpu" >"$logs/section_$1.done.tmp"
+            mv "$logs/section_$1.done.tmp" "$logs/section_$1.done"
+        ) &
+    }
+    # Shows, in order, the sections finished since the last call.
+    shown=""
+    show_finished() {
+        for s in $order; do
+            case " $shown " in *" $s "*) continue ;; esac
+            done_ "$s" || break
+            read -r t0 t1 cpu <"$logs/section_$s.done"
+            echo "racelab test: $s [$((t0 - started))-$((t1 - started)) s, CPU $cpu s]"
+            cat "$logs/section_$s.out"
+            shown="$shown $s"
+        done
+    }
+    (for s in $light; do start "$s"; wait; done) &
+    pending=$heavy running=""
+    while :; do
+        for s in $pending; do
+            [ "$(echo $running | wc -w)" -lt "$slots" ] || break
+            if [ "$s" = format ]; then
+                ready=1
+                for d in $after_format; do done_ "$d" || ready=""; done
+                [ -n "$ready" ] || continue
+            fi
+            start "$s"
+            running="$running $s"
+            pending=$(echo $pending | tr ' ' '\n' | grep -vx "$s" | tr '\n' ' ')
+        done
+        show_finished
+        still=""
+        for s in $running; do done_ "$s" || still="$still $s"; done
+        running=$still
+        [ -z "$pending" ] && [ -z "$running" ] && break
+        sleep 0.3
+    done
+    wait
+    show_finished
 fi
 
 passed=$(awk '$1 == "pass" { s += $2 } END { print s + 0 }' "$tally")

@@ -41,12 +41,6 @@ enum { MESSAGES = 2000, ROUNDS = 100, ITERATIONS = 3000 };
 #endif
 enum { SEED = 7000 };
 
-/* RACELAB_LIGHT=1 (make test's valgrind run) scales the work down. */
-static long scaled(long n)
-{
-    const char *v = getenv("RACELAB_LIGHT");
-    return v && strcmp(v, "1") == 0 ? (n + 9) / 10 : n;
-}
 
 struct test_case {
     struct rltest_case base;        /* base.name points to name */
@@ -70,11 +64,11 @@ static void test_run(void **state)
                        (uint64_t)run);
         struct atomics_result r;
         if (s->which == ATOMICS_PUBLISH)
-            r = atomics_publish_run(s, c->threads, scaled(MESSAGES));
+            r = atomics_publish_run(s, c->threads, rltest_light(MESSAGES));
         else if (s->which == ATOMICS_ONCE)
-            r = atomics_once_run(s, c->threads, scaled(ROUNDS), ATOMICS_GETS_PER_THREAD);
+            r = atomics_once_run(s, c->threads, rltest_light(ROUNDS), ATOMICS_GETS_PER_THREAD);
         else
-            r = atomics_volatile_run(s, c->threads, scaled(ITERATIONS));
+            r = atomics_volatile_run(s, c->threads, rltest_light(ITERATIONS));
         rl_fuzz_disable();
         if (atomics_result_ok(s->which, &r))
             continue;

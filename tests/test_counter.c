@@ -32,7 +32,7 @@ enum { ITERATIONS = 3000 };
 static long iterations_for(int threads)
 {
     long per_thread = ITERATIONS * 8L / threads;
-    return per_thread < ITERATIONS ? per_thread : ITERATIONS;
+    return rltest_light(per_thread < ITERATIONS ? per_thread : ITERATIONS);
 }
 enum { SEED = 1000 };
 

@@ -414,7 +414,7 @@ static void test_timed_get(void **state)
 
 struct stress {
     const struct queue_case *c;
-    struct queue_config cfg;    /* c's, scaled down when light() */
+    struct queue_config cfg;    /* c's, scaled down by rltest_light */
     _Atomic long progress;      /* atomic, relaxed: items moved */
     struct queue_result r;      /* read after the run is joined */
 };
@@ -433,12 +433,6 @@ static long stress_progress(void *arg)
 
 static void stress_once(const struct queue_case *c, uint64_t seed, int round);
 
-/* RACELAB_LIGHT=1 (make test's valgrind run) scales the stress down. */
-static bool light(void)
-{
-    const char *v = getenv("RACELAB_LIGHT");
-    return v && strcmp(v, "1") == 0;
-}
 
 static void test_stress(void **state)
 {
@@ -446,7 +440,7 @@ static void test_stress(void **state)
     uint64_t seed = SEED + (uint64_t)c->cfg.producers * 100 + (uint64_t)c->cfg.consumers;
     /* A close that races with puts has one chance per run to hit a bad
      * moment: give it many short runs. */
-    int rounds = c->cfg.close_midway ? (light() ? CLOSE_ROUNDS / 10 : CLOSE_ROUNDS) : 1;
+    int rounds = c->cfg.close_midway ? rltest_light(CLOSE_ROUNDS) : 1;
     for (int round = 0; round < rounds; round++)
         stress_once(c, seed + (uint64_t)round * 7919, round);
 }
@@ -458,8 +452,8 @@ static void stress_once(const struct queue_case *c, uint64_t seed, int round)
     assert_non_null(st);
     st->c = c;
     st->cfg = c->cfg;
-    if (light() && !c->cfg.close_midway)
-        st->cfg.items = c->cfg.items / 10 + 1;
+    if (!c->cfg.close_midway) /* RACELAB_LIGHT: fewer */
+        st->cfg.items = rltest_light(c->cfg.items);
     long items = st->cfg.items;
     /* The run goes on in another thread while this one watches it move:
      * a run that stops fails in seconds, with the counts so far. */

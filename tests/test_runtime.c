@@ -809,7 +809,36 @@ static struct rltest_case cases[] = {
     {"overlap meter: notes, turns between threads and near misses counted; off, nothing"},
     {"placement: same CPU pins every worker to one, separate CPUs to one each"},
     {"median of rounds: odd and even counts, the spread, the input untouched"},
+    {"RACELAB_LIGHT=1 scales work to a tenth, at least 1; unset or other, not at all"},
 };
+
+/* The valgrind run's scale (RACELAB_LIGHT=1): the test restores what the
+ * environment held. */
+static void light_scales_to_a_tenth(void **state)
+{
+    (void)state;
+    const char *was = getenv("RACELAB_LIGHT");
+    char *saved = was ? strdup(was) : NULL;
+    unsetenv("RACELAB_LIGHT");
+    long unset = rltest_light(1000);
+    setenv("RACELAB_LIGHT", "0", 1);
+    long other = rltest_light(1000);
+    setenv("RACELAB_LIGHT", "1", 1);
+    long tenth = rltest_light(1000), small = rltest_light(7), one = rltest_light(1),
+         zero = rltest_light(0), odd = rltest_light(25);
+    if (saved)
+        setenv("RACELAB_LIGHT", saved, 1);
+    else
+        unsetenv("RACELAB_LIGHT");
+    free(saved);
+    assert_int_equal(unset, 1000);
+    assert_int_equal(other, 1000);
+    assert_int_equal(tenth, 100);
+    assert_int_equal(small, 1);
+    assert_int_equal(one, 1);
+    assert_int_equal(zero, 0);
+    assert_int_equal(odd, 2);
+}
 
 int main(int argc, char **argv)
 {
@@ -837,6 +866,7 @@ int main(int argc, char **argv)
         RLTEST(overlap_meter_counts_notes_turns_near_misses, &cases[23]),
         RLTEST(placement_pins_the_workers, &cases[24]),
         RLTEST(median_of_rounds, &cases[25]),
+        RLTEST(light_scales_to_a_tenth, &cases[26]),
     };
     struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
     struct CMUnitTest fires[] = {RLTEST(fire_after_hold, &cases[21])};
