@@ -11,6 +11,7 @@
 #   programs    lab 4's and lab 5's programs (processes, a terminal, Ctrl-C)
 #   solutions   the references pass `make check`, and ASan+UBSan
 #   valgrind    the references' tests and programs under valgrind memcheck
+#               (in a whole run, the tests only)
 #   exercises   the shipped exercises all fail `make check`, with a TODO hint
 #   mutants     the grader rejects each plausible wrong fix and accepts each
 #               correct alternative in tests/mutants/ (in a whole run, one
@@ -276,7 +277,13 @@ test_valgrind() {
     # where the program has one: every mode (-m: each is the kit's own
     # code), but of the strategies (-s: the exercises' functions, which
     # their tests above ran under memcheck) only the first that is not
-    # the specimen, for the program around them.
+    # the specimen, for the program around them. Not in a whole run (the
+    # solutions' code is what the tests above ran): `make test-valgrind`
+    # (and .ci/run, after make test) runs them.
+    if [ -n "$all" ] && [ -z "${RACELAB_ALL_MEMCHECK:-}" ]; then
+        echo "  (the programs under memcheck: make test-valgrind)"
+        return
+    fi
     echo "$TABLE" | while IFS='|' read -r lab case program option _demo memcheck _s _sh _r _sa hasfuzz _rest; do
         [ "$case" = - ] && case=""
         bin=build/release/solutions/$program

@@ -62,8 +62,10 @@ fi
 # such (the lines for people go to stderr), one verdict per exercise: on
 # the shipped exercises (all fail, exit 1), and on the references (all
 # pass, exit 0: a passing record has empty fields, no reason, no where,
-# which must stay empty, not shift the others). The references are graded
-# once, as json; junit and tap are made from that grading's records.
+# which must stay empty, not shift the others). Each is graded once, as
+# json; junit and tap are made from that grading's records by report.sh,
+# as make check does; FORMAT= itself is passed through make the same way
+# for every format, and an unknown one is refused (the last check).
 for impl in labs solutions; do
     for format in json junit tap; do
         case $impl-$format in
@@ -108,18 +110,24 @@ assert lines[:2] == ["TAP version 13", "1..4"] and lines[2:] == ["ok %d - counte
         fi
         log=$logs/format_check_${impl}_$format.log
         records=$logs/format_records_$impl.tsv
-        if [ $impl = solutions ] && [ $format != json ]; then
-            # The references' grading is the slow one: graded once (json,
-            # above), its records rendered by the same report.sh that make
-            # check calls, as make check FORMAT=$format would.
+        if [ $format != json ]; then
+            # Graded once (json, above), its records rendered by the same
+            # report.sh that make check calls, as make check
+            # FORMAT=$format would.
             name="$name (its records, through scripts/report.sh)"
-            scripts/report.sh $format "$records" solutions >"$log.out" 2>"$log"
-            rc=$?
+            if scripts/report.sh $format "$records" $impl >"$log.out" 2>"$log"; then
+                rc=$json_rc # the grading's status: make check's
+            else
+                echo "scripts/report.sh $format exited $?" >>"$log"
+                bad "$name" "$log"
+                continue
+            fi
         else
             : >"$records"
             RACELAB_RECORDS=$records $MAKE -s --no-print-directory check LAB=counter \
                 IMPL=$impl FORMAT=$format >"$log.out" 2>"$log"
             rc=$?
+            json_rc=$rc
         fi
         if ! command -v python3 >/dev/null 2>&1; then
             bad "$name (no python3 to read it)" "$log"
