@@ -35,8 +35,9 @@
 # A verdict: pass, fail, compile-error (does not compile or link),
 # timeout (a test hung, or the student's wall time ran out), output-limit
 # (a file written past --fsize, or the copy past --disk), resource-limit
-# (past --cpu, or past --procs: a fork bomb), missing (no LAB.c), invalid
-# (an archive refused: an absolute path, '..', a link, too big).
+# (past --cpu, past --procs, or the process limit full: a fork bomb),
+# missing (no LAB.c), invalid (an archive refused: an absolute path,
+# '..', a link, too big).
 #
 # Limits (prlimit): CPU time, file size, open files, no core files, and
 # processes; the wall time with `timeout --kill-after`. No address-space
@@ -427,11 +428,12 @@ grade_one() { # SUBMISSION OUTDIR [NAME]: NAME, the queue's unique one in a clas
 run_sandboxed() {
     copy=$1
     subdir=$(dirname "$(abs "$2")") outdir=$(dirname "$3")
-    nproc_limit=512
+    nproc_share=512 # the student's own processes, at most
+    nproc_limit=$nproc_share
     if [ -z "$root" ]; then
         # Not root: the limit counts all our processes; leave room for them.
         mine=$(ps -L -o lwp= -u "$(id -u)" 2>/dev/null | grep -c .)
-        nproc_limit=$((mine + 512))
+        nproc_limit=$((mine + nproc_share))
     fi
     # The command, one word a line: the limits, the slot's user, the
     # sandbox, a clean environment, make check.
@@ -506,7 +508,19 @@ EOF_ARGS
     if [ -z "$cause" ] && [ $rc != 0 ] &&
         grep -Eq -e '^scripts/check\.sh: [0-9]+: Cannot fork$' \
             -e '^make(\[[0-9]+\])?: v?fork: Resource temporarily unavailable' "$copy/build/check.out"; then
-        cause="resource-limit${tab}more than $procs processes at once (a fork bomb?)"
+        # It filled its share of the process limit: past --procs, when
+        # that is lower (the guard's words), else at the share.
+        if [ "$procs" -lt "$nproc_share" ]; then
+            cause="resource-limit${tab}more than $procs processes at once (a fork bomb?)"
+        else
+            cause="resource-limit${tab}$nproc_share processes at once, the limit (a fork bomb?)"
+        fi
+        # The exercise being graded when the limit filled was judged by a
+        # crippled grader (its tests could not start their threads, say):
+        # its record, the last, gives way to this verdict unless a pass.
+        if [ -s "$records" ] && [ "$(tail -n 1 "$records" | cut -f3)" != pass ]; then
+            sed -i '$d' "$records"
+        fi
     fi
     # Nothing of this student's left running (a zombie is not running: the
     # sandbox's init, orphaned, waits a moment for the machine's to reap it).

@@ -135,6 +135,21 @@ test_build() {
     # shellcheck disable=SC2086 # a list of targets
     check "build: every test binary and program, gcc and clang, -Werror" \
         $MAKE -s -j"$JOBS" WERROR=1 $targets
+    # A goal that needs no sanitizer (make, make bench), its dependencies
+    # probed anew, leaves the sanitizer builds' remembered flags as they
+    # are: else the next make check recompiles every TSan object. (Here,
+    # before the sections that read build/deps.mk run side by side; it is
+    # put back after.)
+    name="build: make leaves the sanitizer builds' flags as they are"
+    log=$(logname "$name")
+    flags() { cat build/tsan/flags build/asan/flags build/shake/flags build/explore/flags; }
+    before=$(flags) && cp build/deps.mk "$logs/deps.mk.saved" &&
+        env -u RACELAB_DEPS $MAKE -s all >"$log" 2>&1
+    if [ "$before" = "$(flags)" ]; then ok "$name"; else
+        { echo "before:"; echo "$before"; echo "after:"; flags; } >>"$log"
+        bad "$name" "$log"
+    fi
+    cp "$logs/deps.mk.saved" build/deps.mk
 }
 
 test_runtime() {

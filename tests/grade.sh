@@ -2,8 +2,8 @@
 # grade.sh - tests of `make grade` (scripts/grade.sh) on a class of lab 1
 # submissions made when it runs (tests/grade/make-fixtures.sh): the
 # shipped exercise, the reference as an archive, an archive with '../', one
-# that does not compile, a looper, a printer, a fork bomb and a snooper
-# (a .zip).
+# that does not compile, a looper, a printer, a fork bomb, one that fills
+# the process limit and a snooper (a .zip).
 # Each must get its own verdict, name what it did, and change nothing for
 # the others; nothing may be written outside the grading area and no
 # process of theirs may be left; the reports must parse.
@@ -50,6 +50,7 @@ expect "the submissions are made (tests/grade/make-fixtures.sh)" "$log" \
 # loaded machine cannot turn a slow reference into a timeout.
 mkdir -p "$area/alone"
 mv "$subs/looper" "$area/alone/looper"
+mv "$subs/holder" "$area/alone/holder"
 log=$logs/grade.log
 started=$(date +%s)
 scripts/grade.sh --labs counter --jobs 2 --time 90 --fsize 4 --procs 60 --out "$out" "$subs" \
@@ -63,11 +64,20 @@ looper_rc=$?
 wait $class
 rc=$?
 echo "make grade took $(($(date +%s) - started)) s" >>"$log"
+# The holder fills the process limit with sleeping children, so that the
+# grader itself cannot fork: graded after the class (without root, the
+# limit is shared with it), and with a --procs the guard never reaches,
+# so only the grader's own failure can name it.
+scripts/grade.sh --one "$area/alone/holder" "$area/one/holder" --kit "$out/kit" --slot 2 \
+    --procs 100000 --time 60 >"$logs/holder.log" 2>&1
+holder_rc=$?
 expect "make grade exits 0 when every submission was graded" "$log" [ $rc = 0 ]
 expect "grade.sh --one exits 0 on the looper" "$logs/looper.log" [ $looper_rc = 0 ]
-# The class's results.csv, and the looper's after it.
+expect "grade.sh --one exits 0 on the holder" "$logs/holder.log" [ $holder_rc = 0 ]
+# The class's results.csv, and the looper's and the holder's after it.
 csv=$area/results.csv
-{ cat "$out/results.csv"; tail -n +2 "$area/one/looper/results.csv"; } >"$csv"
+{ cat "$out/results.csv"; tail -n +2 "$area/one/looper/results.csv"
+    tail -n +2 "$area/one/holder/results.csv"; } >"$csv"
 
 # verdicts STUDENT V1 V2 V3 V4: the verdicts of counter's mutex, spin,
 # atomic and sharded, in results.csv.
@@ -109,6 +119,9 @@ expect "... the reason names the limit" "$csv" reasons printer "past 4 MB"
 expect "a fork bomb: resource-limit" "$csv" \
     verdicts forker resource-limit resource-limit resource-limit resource-limit
 expect "... the reason names it" "$csv" reasons forker "more than 60 processes at once \(a fork bomb\?\)"
+expect "one that fills the process limit, so the grader cannot fork: resource-limit" "$csv" \
+    verdicts holder resource-limit resource-limit resource-limit resource-limit
+expect "... the reason names the limit" "$csv" reasons holder "512 processes at once, the limit \(a fork bomb\?\)"
 expect "the snooper (a .zip) reads no neighbour's file (it would abort): every exercise passes" "$csv" \
     verdicts snooper pass pass pass pass
 
@@ -148,7 +161,7 @@ assert len(rows) == 29 and all(len(r) == 5 for r in rows), len(rows)' "$out/resu
 expect "each results.json is Gradescope's format" "$out/students" python3 -c '
 import json, sys, glob
 files = glob.glob(sys.argv[1] + "/*/results.json") + glob.glob(sys.argv[2] + "/*/results.json")
-assert len(files) == 8, files
+assert len(files) == 9, files  # the class, the looper and the holder
 for f in files:
     r = json.load(open(f))
     assert isinstance(r["score"], int) and isinstance(r["execution_time"], int), f

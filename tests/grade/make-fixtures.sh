@@ -8,6 +8,9 @@
 #   looper/           loops for ever before main, deaf to SIGTERM
 #   printer/          prints without end (in the mutex tests at 8 threads)
 #   forker/           forks without end (the same place)
+#   holder/           forks sleeping children until the process limit is
+#                     full, then carries on (the same place): the grader
+#                     itself cannot fork
 #   snooper.zip       the reference, but it reads its neighbours' files
 #                     (it aborts when it can) and writes outside its copy;
 #                     packed as labs/counter.c in a .zip (by python3)
@@ -90,6 +93,21 @@ static void hostile(int nthreads)
     prctl(PR_SET_NAME, MARK);
     for (;;)
         fork();
+}'
+hostile holder '
+static void hostile(int nthreads)
+{
+    if (nthreads < 8)
+        return;
+    prctl(PR_SET_NAME, MARK);
+    for (;;) {
+        pid_t pid = fork();
+        if (pid == 0)
+            for (;;)
+                pause();
+        if (pid < 0)
+            return;
+    }
 }'
 # The snooper: its reads must fail (else it aborts: a FAIL), and its
 # writes land nowhere outside its copy (the test looks).
