@@ -62,6 +62,17 @@ have_header() { # FILE
     return 1
 }
 
+# Whether clang links a TSan program: probed once (half a second), asked
+# twice (what to install, which compiler to name).
+clang_tsan=""
+clang_tsan_links() {
+    if [ -z "$clang_tsan" ]; then
+        clang_tsan=no
+        command -v clang >/dev/null 2>&1 && tsan_links clang && clang_tsan=yes
+    fi
+    [ "$clang_tsan" = yes ]
+}
+
 missing=""
 # Lab 8's clients and its server.
 have_header curl/curl.h || missing="$missing libcurl4-openssl-dev"
@@ -69,7 +80,7 @@ have_header microhttpd.h || missing="$missing libmicrohttpd-dev"
 if [ $want_clang = 1 ]; then
     if ! command -v clang >/dev/null 2>&1; then
         missing="$missing clang libclang-rt-dev llvm"
-    elif ! tsan_links clang; then
+    elif ! clang_tsan_links; then
         missing="$missing libclang-rt-dev"
     fi
     # llvm-symbolizer turns TSan's addresses into file:line.
@@ -130,6 +141,7 @@ if [ -n "$missing" ]; then
             --no-install-recommends $missing >&2; then
         say "apt-get could not install everything:$missing"
     fi
+    clang_tsan="" # probed again: it may link now
 fi
 
 if [ $want_cmocka = 1 ] && ! have_cmocka; then
@@ -151,7 +163,7 @@ fi
 # rebuild them all.
 if [ $want_clang = 0 ]; then
     :
-elif command -v clang >/dev/null 2>&1 && tsan_links clang; then
+elif clang_tsan_links; then
     echo "SAN_CC := clang" | tee build/san-cc.mk
 elif tsan_links gcc; then
     say "clang's ThreadSanitizer could not be had: the sanitizer builds use gcc's -fsanitize=thread instead."
