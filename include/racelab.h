@@ -201,6 +201,20 @@ int64_t rl_now_ns(void);
  * reports of its rounds. */
 double rl_median(const double *v, int n, double *lo, double *hi);
 
+/* A benchmark's verdict on "a is at least `expected` times b", where ratio
+ * is the medians' a / b, a_hi a's fastest round and b_lo b's slowest:
+ * false (BELOW) only when the ratio falls short of expected by more than
+ * RL_BENCH_NOISE *and* every round of a fell short of every round of b at
+ * that ratio. Why the margin: two runs of one benchmark minutes apart differ
+ * by more than the rounds within a run do. The same loop measured 0.81x to
+ * 1.01x against itself at 2 threads over four runs of bench_counter
+ * (sharded / slots, docs/counter.md), every round of a run on the same
+ * side; a verdict inside that margin would be the run's, not the code's.
+ * rl_bench_noise_note says so in one line, for the verdicts' heading. */
+#define RL_BENCH_NOISE 0.20
+bool rl_bench_meets(double ratio, double expected, double a_hi, double b_lo);
+extern const char rl_bench_noise_note[];
+
 /* A benchmark's table for scripts/plot.sh (--csv FILE): opens path and
  * writes "# UNIT" (when unit is not NULL: the y axis, if not million
  * operations per second) and the header "series,threads,median,low,high";

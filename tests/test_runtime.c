@@ -782,6 +782,20 @@ static void median_of_rounds(void **state)
     assert_true(rl_median(even, 1, &lo, NULL) == 4 && lo == 4);
 }
 
+/* A benchmark's verdict: BELOW needs both, more than 20% short and every
+ * round short; either alone is within the noise. */
+static void bench_verdict_needs_both(void **state)
+{
+    (void)state;
+    assert_true(rl_bench_meets(1.0, 1.0, 9, 10));   /* at the mark */
+    assert_true(rl_bench_meets(0.81, 1.0, 8, 10));  /* short, every round: within 20% */
+    assert_false(rl_bench_meets(0.79, 1.0, 8, 10)); /* more than 20%, every round */
+    assert_true(rl_bench_meets(0.5, 1.0, 10, 10));  /* far short, but the rounds overlap */
+    assert_false(rl_bench_meets(7.9, 10.0, 8, 1));  /* a mark of 10x: 20% short is 8x */
+    assert_true(rl_bench_meets(8.1, 10.0, 8, 1));
+    assert_true(rl_bench_meets(2.0, 10.0, 10, 1));  /* a round of a at 10x a round of b */
+}
+
 static struct rltest_case cases[] = {
     {"numbers: accepted and refused, with the reason"},
     {"options: each bad input, its exact message, exit 2"},
@@ -810,6 +824,7 @@ static struct rltest_case cases[] = {
     {"placement: same CPU pins every worker to one, separate CPUs to one each"},
     {"median of rounds: odd and even counts, the spread, the input untouched"},
     {"RACELAB_LIGHT=1 scales work to a tenth, at least 1; unset or other, not at all"},
+    {"bench verdict: BELOW only when more than 20% short and every round short"},
 };
 
 /* The valgrind run's scale (RACELAB_LIGHT=1): the test restores what the
@@ -867,6 +882,7 @@ int main(int argc, char **argv)
         RLTEST(placement_pins_the_workers, &cases[24]),
         RLTEST(median_of_rounds, &cases[25]),
         RLTEST(light_scales_to_a_tenth, &cases[26]),
+        RLTEST(bench_verdict_needs_both, &cases[27]),
     };
     struct CMUnitTest hangs[] = {RLTEST(hang_forever, &cases[10])};
     struct CMUnitTest fires[] = {RLTEST(fire_after_hold, &cases[21])};
