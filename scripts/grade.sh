@@ -522,11 +522,12 @@ EOF_ARGS
         else
             cause="resource-limit${tab}$nproc_share processes at once, the limit (a fork bomb?)"
         fi
-        # The exercise being graded when the limit filled was judged by a
-        # crippled grader (its tests could not start their threads, say):
-        # its record, the last, gives way to this verdict unless a pass.
-        if [ -s "$records" ] && [ "$(tail -n 1 "$records" | cut -f3)" != pass ]; then
-            sed -i '$d' "$records"
+        # Any exercise that did not pass may have been judged by a crippled
+        # grader (its tests could not start their threads, say; the limit
+        # may have filled before the last one): its record gives way to
+        # this verdict. Passes stand.
+        if [ -s "$records" ]; then
+            awk -F "$tab" '$3 == "pass"' "$records" >"$records.pass" && mv "$records.pass" "$records"
         fi
     fi
     # Nothing of this student's left running (a zombie is not running: the

@@ -196,6 +196,16 @@ test_specimens() {
     need build/release/test_specimens $(for l in $LABS; do
         echo build/release/solutions/$(prog $l) build/tsan/solutions/$(prog $l); done)
     cmocka "specimens (descriptions/LAB.mk: what each must show)" build/release/test_specimens
+    # The bank's opening round trip: one teller, one transfer, so only the
+    # opening takes both lock orders; TSan must report the inversion all
+    # the same, and nothing for the ordered strategy.
+    case " $LABS " in *" bank "*)
+        check "bank: its opening shows TSan the inversion, one transfer on one thread" \
+            sh -c 'sanitizers/run build/tsan/solutions/bank -s unsafe -t 1 -n 1 -a 2 2>&1 |
+                grep -q "WARNING: ThreadSanitizer: lock-order-inversion" &&
+                ! sanitizers/run build/tsan/solutions/bank -s ordered -t 1 -n 1 -a 2 2>&1 |
+                grep -q "WARNING: ThreadSanitizer"' ;;
+    esac
 }
 
 test_programs() {
