@@ -274,10 +274,19 @@ test_solutions() {
 # -m process) exits with the parent's heap still reachable (it must not
 # free or flush what it shares with the parent), so there only definite
 # leaks count; a worker's error makes it exit 99, which the parent reports.
+# valgrind, with each thread's stack 1 MB (the soft stack limit, which
+# glibc takes as a new thread's stack size) instead of 8 MB: memcheck
+# marks a thread's whole stack as it starts and ends, and a test's 64
+# threads then cost it 512 MB of marking each time, most of its run (the
+# references' tests: 49 s of CPU, 22 s with 1 MB). No code here needs
+# more; one that did would crash, not pass.
+valgrind_small_stacks="prlimit --stack=1048576: valgrind"
+
 memcheck_run() { # PROGRAM ARGS...
     kinds=all
     case " $* " in *" processes "* | *" process "*) kinds=definite ;; esac
-    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=$kinds \
+    # shellcheck disable=SC2086 # a command of words
+    $valgrind_small_stacks -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=$kinds \
         "$@" 2>"$logs/memcheck.err"
     rc=$?
     cat "$logs/memcheck.err"
@@ -294,7 +303,7 @@ test_valgrind() {
     # stacks' bookkeeping, "possibly lost" when it exits).
     echo "$TABLE" | cut -d'|' -f1,12 | uniq | while IFS='|' read -r lab kinds; do
         cmocka "solutions: test_$lab under valgrind memcheck" env RACELAB_WATCHDOG_SECONDS=120 \
-            RACELAB_LIGHT=1 valgrind -q --error-exitcode=99 --leak-check=full \
+            RACELAB_LIGHT=1 $valgrind_small_stacks -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=$kinds build/release/solutions/test_$lab
     done
     # The programs too, as a student runs them, with the MEMCHECK arguments
