@@ -1976,6 +1976,10 @@ struct where {
     char func[48];
 };
 
+/* Every address asked about so far in this process, with its answer: a
+ * failure's table, its schedule line and its deadlock's reason ask about
+ * the same run, and llvm-symbolizer takes a tenth of a second to start
+ * (its library's relocations), so each address is asked about once. */
 static struct where *wheres;
 static size_t nwheres, cap_wheres;
 struct data_name {
@@ -2018,7 +2022,7 @@ static void symbolize(void)
 
 static void symbolize_program(void)
 {
-    nwheres = ndatas = 0;
+    size_t old_wheres = nwheres, old_datas = ndatas;
     if (!exe_path[0]) {
         ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
         if (n > 0)
@@ -2056,16 +2060,17 @@ static void symbolize_program(void)
             datas[ndatas++] = (struct data_name){.addr = objs[k]};
         }
     }
-    if (nwheres + ndatas == 0)
+    size_t new_wheres = nwheres - old_wheres, new_datas = ndatas - old_datas;
+    if (new_wheres + new_datas == 0)
         return;
     char tmp[] = "/tmp/racelab-explore-XXXXXX";
     int fd = mkstemp(tmp);
     if (fd < 0)
         return;
     FILE *in = fdopen(fd, "w");
-    for (size_t w = 0; w < nwheres; w++)
+    for (size_t w = old_wheres; w < nwheres; w++)
         fprintf(in, "CODE 0x%lx\n", (unsigned long)(wheres[w].pc - exe_base));
-    for (size_t d = 0; d < ndatas; d++)
+    for (size_t d = old_datas; d < ndatas; d++)
         fprintf(in, "DATA 0x%lx\n", (unsigned long)(datas[d].addr - exe_base));
     fclose(in);
     char cmd[1200];
@@ -2091,8 +2096,8 @@ static void symbolize_program(void)
         }
         if (row != 2)
             continue;
-        if (block < nwheres) {
-            struct where *w = &wheres[block];
+        if (block < new_wheres) {
+            struct where *w = &wheres[old_wheres + block];
             snprintf(w->func, sizeof w->func, "%s", first);
             char *colon = strchr(line, ':');
             if (colon) {
@@ -2101,8 +2106,8 @@ static void symbolize_program(void)
                 snprintf(w->file, sizeof w->file, "%.63s", base ? base + 1 : line);
                 w->line = atoi(colon + 1);
             }
-        } else if (block - nwheres < ndatas) {
-            struct data_name *d = &datas[block - nwheres];
+        } else if (block - new_wheres < new_datas) {
+            struct data_name *d = &datas[old_datas + block - new_wheres];
             unsigned long dstart = 0, dsize = 0;
             if (sscanf(line, "%lu %lu", &dstart, &dsize) == 2 && strcmp(first, "??") != 0) {
                 snprintf(d->name, sizeof d->name, "%s", first);

@@ -618,7 +618,9 @@ test_grade() {
 # builds first, then runs the other sections side by side: those that
 # mostly wait (on sleeps, pipes, terminals: runtime, specimens, programs)
 # one after another in a lane of their own, the rest up to two at a time
-# beside them, the most CPU first. Each section's lines go to
+# beside them, the most CPU first, but grade early: it spends a minute
+# mostly waiting out its fixtures' wall-time limits, which started last
+# made it the end of every run. Each section's lines go to
 # build/test/section_NAME.out and are shown whole, in the order below,
 # as soon as the sections before it are. No verdict rests on timing (the
 # suite passes pinned to one CPU), so running side by side changes
@@ -637,7 +639,7 @@ else
     section build
     run_section build
     light="runtime specimens programs tsan"
-    heavy="valgrind solutions exercises mutants grader explorer grade format detectors bench"
+    heavy="valgrind solutions grade exercises mutants grader explorer format detectors bench"
     order="$light $heavy"
     [ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $SECTIONS | tr ' ' '\n' | grep -vx build | sort)" ] ||
         { echo "test.sh: the sections' lanes do not list every section" >&2; exit 2; }
