@@ -152,10 +152,14 @@ VARIANTS := release tsan asan shake explore
 # (CFLAGS=...) rebuilds instead of mixing old and new objects. -Werror
 # (WERROR=1) changes no object, so it does not count: make test's runs with
 # and without it share their objects.
+# (Read and written by make itself, no shell: make check runs make several
+# times per lab, and on a virtual machine each process started costs.)
 define remember_flags
 FLAGS_$(1) := $(CC_$(1)) $(CPPFLAGS) $(filter-out -Werror,$(BASE_CFLAGS)) $(CFLAGS) $(CFLAGS_$(1)) | $(IMPLFLAGS_$(1)) | $(LDFLAGS) $(LDFLAGS_$(1))
-$$(shell mkdir -p build/$(1) && echo '$$(FLAGS_$(1))' | cmp -s - build/$(1)/flags || \
-         echo '$$(FLAGS_$(1))' > build/$(1)/flags)
+ifneq ($$(file < build/$(1)/flags),$$(FLAGS_$(1)))
+$$(shell mkdir -p build/$(1))
+$$(file > build/$(1)/flags,$$(FLAGS_$(1)))
+endif
 STAMP_$(1) := build/$(1)/flags
 endef
 ifneq ($(filter-out help clean diff print-labs,$(or $(MAKECMDGOALS),all)),)

@@ -15,8 +15,9 @@
 #   strip_path_prefix          paths as src/counter_unsafe.c:32, not absolute
 # ASan/UBSan: stop on the first error with a non-zero status; LeakSanitizer
 # is on (ASan's default).
-racelab_sanitizers=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
-racelab_top=$(dirname -- "$racelab_sanitizers")
+# (sanitizers/run has set racelab_here to its folder.)
+racelab_sanitizers=$(CDPATH= cd -- "$racelab_here" && pwd)
+racelab_top=${racelab_sanitizers%/*}
 # Paths are quoted for the sanitizers' own parser, so a checkout in a
 # folder with spaces works.
 export TSAN_OPTIONS="halt_on_error=0 suppress_equal_addresses=0 exitcode=66 second_deadlock_stack=1 history_size=4 strip_path_prefix='$racelab_top/' suppressions='$racelab_sanitizers/tsan.supp' ${TSAN_OPTIONS:-}"
