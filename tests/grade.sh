@@ -204,6 +204,15 @@ for args in "--bogus" "--jobs x $subs" "" "--labs nolab $subs"; do
     expect "grade.sh ${args:-(no arguments)}: one line, exit 2" "$log" \
         sh -c "[ $rc = 2 ] && [ \$(wc -l <'$log') = 1 ] && grep -q '^grade: ' '$log'"
 done
+# scripts/scaling.sh (how well this machine runs two gradings at once):
+# its usage only here; its measurements take two minutes.
+scripts/scaling.sh --help >"$log" 2>&1
+expect "scaling.sh --help says what it measures, exit 0" "$log" \
+    sh -c "[ $? = 0 ] && grep -q 'side by side' '$log'"
+scripts/scaling.sh --bogus >"$log" 2>&1
+rc=$?
+expect "scaling.sh --bogus: one line, exit 2" "$log" \
+    sh -c "[ $rc = 2 ] && [ \$(wc -l <'$log') = 1 ] && grep -q '^scaling.sh: ' '$log'"
 
 # OUT is emptied before a class is graded: never a folder grade.sh did not
 # make (a mistyped OUT=. would have been the repo), nor one holding the
