@@ -6,13 +6,15 @@
 #
 # One line per job: its time alone, the pair's time, and their ratio.
 # 1.00 means the second copy came free (two cores, perfectly used); 2.00
-# means the two ran as if on one core. make grade runs JOBS students side
-# by side, so its time is about (students / JOBS) x the pair ratio of
-# `make check` x one make check: a machine whose pair ratio for process
-# starts is high grades no faster with more JOBS. On a virtual machine
+# means the two ran as if on one core. make grade with JOBS=2 runs two
+# students side by side, so a class takes about students / 2 times the
+# last line's pair time: where that ratio is near 2.0, a second core
+# grades no faster. On a virtual machine
 # whose page faults and process starts trap to the hypervisor, compute
 # scales and process starts do not (see docs/grading.md, "What it costs").
 #
+# The compute loop is the control: when it is well above 1.0, something
+# else shares the CPUs (another VM on the host) and the rest reads high.
 # The jobs: a compute loop (awk); 300 starts of /bin/true; 5 compiles of a
 # lab with clang's TSan; 10 starts of a TSan test binary; 20 runs of a
 # release test that starts 64 threads; and make check LAB=counter on the
@@ -44,18 +46,18 @@ trap 'exit 143' TERM
 trap 'exit 141' PIPE # a reader gone: nothing left in /tmp
 
 now() { date +%s.%N; }
-alone() { s=$(now); sh -c "$1" >/dev/null 2>&1; e=$(now); echo "$e - $s" | bc; }
-pair() { s=$(now); sh -c "($1) & ($2); wait" >/dev/null 2>&1; e=$(now); echo "$e - $s" | bc; }
+alone() { s=$(now); sh -c "$1" >/dev/null 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
+pair() { s=$(now); sh -c "($1) & ($2); wait" >/dev/null 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 row() { # NAME JOB [JOB2: the second copy, when it needs files of its own]
     a=99 b=99
     for _ in 1 2 3; do
         x=$(alone "$2")
         y=$(pair "$2" "${3:-$2}")
-        a=$(echo "if ($x < $a) $x else $a" | bc)
-        b=$(echo "if ($y < $b) $y else $b" | bc)
+        a=$(awk -v x="$x" -v a="$a" 'BEGIN { print (x < a ? x : a) }')
+        b=$(awk -v y="$y" -v b="$b" 'BEGIN { print (y < b ? y : b) }')
     done
     printf '  %-38s alone %6.2f s   pair %6.2f s   ratio %.2f\n' "$1" "$a" "$b" \
-        "$(echo "$b / $a" | bc -l)" 2>/dev/null || exit 141
+        "$(awk -v a="$a" -v b="$b" 'BEGIN { print b / a }')" 2>/dev/null || exit 141
 }
 
 echo "scaling.sh: one copy alone, then two side by side ($(nproc) CPUs), best of 3"
