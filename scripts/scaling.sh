@@ -9,9 +9,9 @@
 # means the two ran as if on one core. make grade with JOBS=2 runs two
 # students side by side, so a class takes about students / 2 times the
 # last line's pair time: where that ratio is near 2.0, a second core
-# grades no faster. On a virtual machine
-# whose page faults and process starts trap to the hypervisor, compute
-# scales and process starts do not (see docs/grading.md, "What it costs").
+# grades no faster. On a virtual machine whose page faults and process
+# starts trap to the hypervisor, compute scales and process starts do not
+# (see docs/grading.md, "What it costs").
 #
 # The compute loop is the control: when it is well above 1.0, something
 # else shares the CPUs (another VM on the host) and the rest reads high.
