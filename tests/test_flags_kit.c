@@ -44,6 +44,17 @@ static long patience_ms(void)
     return s > 20 ? 10000 * s / 20 : 10000;
 }
 
+/* A request that must succeed: within patience_ms, a hang's guard and not
+ * a speed the test asks for (a 2 s deadline failed once, on a fresh
+ * server's first request, under the load of a whole make test), and a
+ * failure says why. */
+static void get_text(const char *url, const char *path, char *text, size_t cap)
+{
+    char err[160];
+    if (!flags_get_text(url, path, patience_ms(), text, cap, err, sizeof err))
+        fail_msg("flags_get_text: %s", err);
+}
+
 /* ---- the spawner ---------------------------------------------------------
  *
  * flags_server_spawn forks, and wants a caller with one thread (flags.h);
@@ -171,7 +182,7 @@ static struct flags_stats stats(const struct flags_server *s)
 {
     struct flags_stats st;
     char err[160];
-    if (!flags_get_stats(s->url, 2000, &st, err, sizeof err))
+    if (!flags_get_stats(s->url, patience_ms(), &st, err, sizeof err))
         fail_msg("flags_get_stats: %s", err);
     return st;
 }
@@ -280,14 +291,14 @@ static void hello_and_stats(void **state)
     snprintf(want, sizeof want, "http://127.0.0.1:%d", s.port);
     assert_string_equal(s.url, want);
 
-    assert_true(flags_get_text(s.url, "/hello", 2000, text, sizeof text, err, sizeof err));
+    get_text(s.url, "/hello", text, sizeof text);
     assert_string_equal(text, "racelab flags server: 20 flags\n");
     struct flags_stats st = stats(&s);
     assert_int_equal(st.requests, 0);
     assert_int_equal(st.busy_max, 0);
 
     /* The five counts, one "name value" a line, in this order. */
-    assert_true(flags_get_text(s.url, "/stats", 2000, text, sizeof text, err, sizeof err));
+    get_text(s.url, "/stats", text, sizeof text);
     long requests, busy, busy_max, open, open_max;
     int got = sscanf(text, "requests %ld\nbusy %ld\nbusy_max %ld\nopen %ld\nopen_max %ld\n",
                      &requests, &busy, &busy_max, &open, &open_max);
@@ -298,13 +309,13 @@ static void hello_and_stats(void **state)
      * closed on the server's side yet. */
     assert_true(open >= 1 && open_max >= open);
 
-    struct flags_result r = fetch(s.url, "CN", 2000);
+    struct flags_result r = fetch(s.url, "CN", patience_ms());
     assert_int_equal(r.outcome, FLAGS_OK);
     st = stats(&s);
     assert_int_equal(st.requests, 1);
     assert_int_equal(st.busy_max, 1);
 
-    assert_true(flags_get_text(s.url, "/reset", 2000, text, sizeof text, err, sizeof err));
+    get_text(s.url, "/reset", text, sizeof text);
     assert_string_equal(text, "racelab flags server: 20 flags\n");
     st = stats(&s);
     assert_int_equal(st.requests, 0);
@@ -312,10 +323,10 @@ static void hello_and_stats(void **state)
     assert_true(st.open_max >= 1);
 
     /* Anything else is not found; text is cut to fit, NUL-terminated. */
-    assert_false(flags_get_text(s.url, "/nope", 2000, text, sizeof text, err, sizeof err));
+    assert_false(flags_get_text(s.url, "/nope", patience_ms(), text, sizeof text, err, sizeof err));
     if (!strstr(err, "/nope: http 404"))
         fail_msg("err '%s'", err);
-    assert_true(flags_get_text(s.url, "/hello", 2000, text, 9, err, sizeof err));
+    get_text(s.url, "/hello", text, 9);
     assert_string_equal(text, "racelab ");
     pid_t pid = s.pid;
     stop(&s);
@@ -335,7 +346,7 @@ static void flags_download(void **state)
     char body[FLAGS_BODY_MAX];
     for (int i = 0; i < 20; i++) {
         struct flags_result r;
-        flags_fetch(easy, s.url, book[i], 5000, 3, &r);
+        flags_fetch(easy, s.url, book[i], patience_ms(), 3, &r);
         if (r.outcome != FLAGS_OK)
             fail_msg("%s: %s, %s: %s", book[i], flags_outcome_name(r.outcome),
                      flags_error_name(r.error), r.why);
@@ -360,16 +371,16 @@ static void beyond_count_not_found(void **state)
     spawn(&(struct flags_server_config){.count = 5}, &s);
     char code[FLAGS_CODE_MAX];
     flags_code(4, code);
-    assert_int_equal(fetch(s.url, code, 2000).outcome, FLAGS_OK);
+    assert_int_equal(fetch(s.url, code, patience_ms()).outcome, FLAGS_OK);
     const char *codes[] = {"PK", "ZZ", "AAA", "zz", "C", "CNCN"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        struct flags_result r = fetch(s.url, codes[i], 2000);
+        struct flags_result r = fetch(s.url, codes[i], patience_ms());
         if (r.outcome != FLAGS_NOT_FOUND || r.status != 404 || r.error != FLAGS_E_NONE)
             fail_msg("%s: %s (%ld), %s", codes[i], flags_outcome_name(r.outcome), r.status,
                      r.why);
     }
     char text[64], err[160];
-    assert_false(flags_get_text(s.url, "/flags/CN.png", 2000, text, sizeof text, err,
+    assert_false(flags_get_text(s.url, "/flags/CN.png", patience_ms(), text, sizeof text, err,
                                 sizeof err));
     assert_non_null(strstr(err, "http 404"));
     stop(&s);
@@ -383,7 +394,7 @@ static void fetch_all(const struct flags_server *s, int n, struct flags_result *
     for (int i = 0; i < n; i++) {
         char code[FLAGS_CODE_MAX];
         flags_code(i, code);
-        flags_fetch(easy, s->url, code, 5000, 0, &r[i]);
+        flags_fetch(easy, s->url, code, patience_ms(), 0, &r[i]);
     }
     curl_easy_cleanup(easy);
 }
@@ -507,14 +518,14 @@ static void busy_counts_overlap(void **state)
     long busy = -1;
     int64_t give_up = rl_now_ns() + patience_ms() * 1000000;
     while (busy != CLIENTS && rl_now_ns() < give_up) {
-        if (!flags_get_text(s.url, "/stats", 2000, text, sizeof text, err, sizeof err))
+        if (!flags_get_text(s.url, "/stats", patience_ms(), text, sizeof text, err, sizeof err))
             break;
         busy = stat_line(text, "busy");
         if (busy != CLIENTS)
             nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
     }
     struct flags_stats st;
-    bool got = flags_get_stats(s.url, 2000, &st, err, sizeof err);
+    bool got = flags_get_stats(s.url, patience_ms(), &st, err, sizeof err);
     stop(&s); /* the clients' transfers end here */
     join_clients(c);
     if (busy != CLIENTS)
@@ -535,7 +546,7 @@ static void busy_counts_overlap(void **state)
     spawn(&(struct flags_server_config){.count = 20, .delay_ms = 200}, &s);
     start_clients(c, s.url, 10000);
     join_clients(c);
-    assert_true(flags_get_text(s.url, "/stats", 2000, text, sizeof text, err, sizeof err));
+    get_text(s.url, "/stats", text, sizeof text);
     stop(&s);
     for (int i = 0; i < CLIENTS; i++)
         if (c[i].r.outcome != FLAGS_OK)
@@ -581,7 +592,7 @@ static void port_in_use(void **state)
         fail_msg("no server on a free port: %s", err);
     assert_int_equal(s.port, port);
     char text[64];
-    assert_true(flags_get_text(s.url, "/hello", 2000, text, sizeof text, err, sizeof err));
+    get_text(s.url, "/hello", text, sizeof text);
     stop(&s);
 }
 
@@ -591,8 +602,8 @@ static void refused(void **state)
     int fd = local_socket(false, &port); /* bound, not listening */
     char base[64], text[64], err[160];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    bool ok = flags_get_text(base, "/hello", 2000, text, sizeof text, err, sizeof err);
-    struct flags_result r = fetch(base, "CN", 2000);
+    bool ok = flags_get_text(base, "/hello", patience_ms(), text, sizeof text, err, sizeof err);
+    struct flags_result r = fetch(base, "CN", patience_ms());
     close(fd);
     assert_false(ok);
     char want[128];
@@ -684,8 +695,8 @@ static void garbage_server(void **state)
     raw_start(&w, "hello garbage\r\n\r\n", false, 2);
     char base[64], text[64], err[160];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", w.port);
-    struct flags_result r = fetch(base, "CN", 2000);
-    bool ok = flags_get_text(base, "/hello", 2000, text, sizeof text, err, sizeof err);
+    struct flags_result r = fetch(base, "CN", patience_ms());
+    bool ok = flags_get_text(base, "/hello", patience_ms(), text, sizeof text, err, sizeof err);
     raw_stop(&w);
     if (r.outcome != FLAGS_ERROR || r.error != FLAGS_E_OTHER)
         fail_msg("a garbage reply: %s, %s (%s)", flags_outcome_name(r.outcome),
@@ -736,9 +747,9 @@ static void wrong_body(void **state)
         raw_start(&w, replies[k], false, k == 0 ? 2 : 1);
         char base[64], err[160];
         snprintf(base, sizeof base, "http://127.0.0.1:%d", w.port);
-        struct flags_result r = fetch(base, "CN", 2000);
+        struct flags_result r = fetch(base, "CN", patience_ms());
         struct flags_stats st;
-        bool stats_ok = k == 0 && flags_get_stats(base, 2000, &st, err, sizeof err);
+        bool stats_ok = k == 0 && flags_get_stats(base, patience_ms(), &st, err, sizeof err);
         raw_stop(&w);
         assert_false(stats_ok);
         if (k == 0 && !strstr(err, "/stats: no requests count: is it a racelab flags server?"))
