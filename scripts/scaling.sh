@@ -34,25 +34,39 @@ case ${1:-} in
     ;;
 esac
 MAKE=${MAKE:-make}
-$MAKE -s build/tsan/solutions/test_counter build/release/solutions/test_counter \
-    build/shake/solutions/test_counter >/dev/null ||
+$MAKE -s build/tsan/solutions/test_counter build/release/solutions/test_counter >/dev/null ||
     { echo "scaling.sh: make could not build the counter tests" >&2; exit 2; }
 RACELAB_SETARCH=$(sanitizers/run --detect)
 export RACELAB_SETARCH
 tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
+# (make check builds a folder outside the tree under build/VARIANT/ext/.)
+trap 'rm -rf "$tmp" build/*/ext"$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 141' PIPE # a reader gone: nothing left in /tmp
 
+# The seconds a job took, both copies' for a pair; a job that fails ends
+# the measurement (a time of nothing done means nothing).
 now() { date +%s.%N; }
-alone() { s=$(now); sh -c "$1" >/dev/null 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
-pair() { s=$(now); sh -c "($1) & ($2); wait" >/dev/null 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
+failed() { echo "scaling.sh: this job failed (run it alone to see why): $1" >&2; exit 2; }
+alone() {
+    s=$(now)
+    sh -c "$1" >/dev/null 2>&1 || failed "$1"
+    e=$(now)
+    awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
+}
+pair() {
+    s=$(now)
+    sh -c "($1) & first=\$!; ($2); second=\$?; wait \$first && [ \$second = 0 ]" \
+        >/dev/null 2>&1 || failed "$1"
+    e=$(now)
+    awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
+}
 row() { # NAME JOB [JOB2: the second copy, when it needs files of its own]
     a=99 b=99
     for _ in 1 2 3; do
-        x=$(alone "$2")
-        y=$(pair "$2" "${3:-$2}")
+        x=$(alone "$2") || exit 2
+        y=$(pair "$2" "${3:-$2}") || exit 2
         a=$(awk -v x="$x" -v a="$a" 'BEGIN { print (x < a ? x : a) }')
         b=$(awk -v y="$y" -v b="$b" 'BEGIN { print (y < b ? y : b) }')
     done
@@ -64,11 +78,11 @@ echo "scaling.sh: one copy alone, then two side by side ($(nproc) CPUs), best of
 row "compute loop (awk)" 'awk "BEGIN { for (i = 0; i < 5e7; i++) s += i }"'
 row "start /bin/true, 300 times" 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i + 1)); done'
 row "clang -fsanitize=thread -c, 5 times" \
-    "d=\$(mktemp -d -p $tmp); for i in 1 2 3 4 5; do clang -fsanitize=thread -O1 -g -Iinclude -Iruntime -c solutions/counter.c -o \$d/c.o; done"
+    "d=\$(mktemp -d -p $tmp); for i in 1 2 3 4 5; do clang -fsanitize=thread -O1 -g -Iinclude -Iruntime -c solutions/counter.c -o \$d/c.o || exit 1; done"
 row "start a TSan test, 10 times" \
-    'for i in 1 2 3 4 5 6 7 8 9 10; do build/tsan/solutions/test_counter --only atomic; done'
+    'for i in 1 2 3 4 5 6 7 8 9 10; do sanitizers/run build/tsan/solutions/test_counter --only atomic || exit 1; done'
 row "a test of 64 threads, 20 times" \
-    'i=0; while [ $i -lt 20 ]; do build/release/solutions/test_counter --only atomic; i=$((i + 1)); done'
+    'i=0; while [ $i -lt 20 ]; do build/release/solutions/test_counter --only atomic || exit 1; i=$((i + 1)); done'
 # Two copies of the reference, built once before: each make check grades
 # its own, as make grade's slots do.
 for c in a b; do
