@@ -211,7 +211,8 @@ double rl_median(const double *v, int n, double *lo, double *hi);
  * (sharded / slots, docs/counter.md), every round of a run on the same
  * side; a verdict inside that margin would be the run's, not the code's.
  * rl_bench_noise_note says so in one line, for the verdicts' heading. */
-#define RL_BENCH_NOISE 0.20
+#define RL_BENCH_NOISE_PERCENT 20
+#define RL_BENCH_NOISE (RL_BENCH_NOISE_PERCENT / 100.0)
 bool rl_bench_meets(double ratio, double expected, double a_hi, double b_lo);
 extern const char rl_bench_noise_note[];
 

@@ -582,8 +582,10 @@ bool rl_bench_meets(double ratio, double expected, double a_hi, double b_lo)
     return ratio >= expected * (1.0 - RL_BENCH_NOISE) || a_hi >= b_lo * expected;
 }
 
-const char rl_bench_noise_note[] =
-    "(met within 20% of the mark, or when the rounds overlap: runs here differ by that much)";
+#define RL_STR_(x) #x
+#define RL_STR(x) RL_STR_(x)
+const char rl_bench_noise_note[] = "(met within " RL_STR(RL_BENCH_NOISE_PERCENT)
+    "% of the mark, or when the rounds overlap: runs here differ by that much)";
 
 FILE *rl_csv_open(const char *path, const char *unit)
 {

@@ -15,8 +15,9 @@
 #   strip_path_prefix          paths as src/counter_unsafe.c:32, not absolute
 # ASan/UBSan: stop on the first error with a non-zero status; LeakSanitizer
 # is on (ASan's default).
-# (sanitizers/run has set racelab_here to its folder.)
-racelab_sanitizers=$(CDPATH= cd -- "$racelab_here" && pwd)
+# (sanitizers/run sets racelab_here to its folder; sourced otherwise, this
+# file's folder is taken from $0.)
+racelab_sanitizers=$(CDPATH= cd -- "${racelab_here:-${0%/*}}" && pwd)
 racelab_top=${racelab_sanitizers%/*}
 # Paths are quoted for the sanitizers' own parser, so a checkout in a
 # folder with spaces works.
